@@ -112,3 +112,13 @@ def series(value, name: str, index, unit: str, low: float, high: float) -> None:
     if bad:
         _fail(name, f"{bad} の値の桁が {unit} として合いません。単位と合計の取り方を確かめてください。")
     print(OK.format(name=name))
+
+
+def rate(value, name: str) -> None:
+    """Check a rate of change given as a fraction (−0.05 = 5 % decrease), not a percentage."""
+    v = _as_number(value, name)
+    if 1 < abs(v) <= 100:
+        _fail(name, "百分率（%）になっています。割合で答えてください（例: 3% 減 → -0.03）。")
+    if not -1 <= v <= 1:
+        _fail(name, "増減率は -1 から 1 の間の割合で答えます（(今年度 − 前年度) ÷ 前年度）。")
+    print(OK.format(name=name))
