@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import numbers
 
+import numpy as np
 import pandas as pd
 
 from .errors import CheckFailed
@@ -25,7 +26,7 @@ def _fail(name: str, text: str) -> None:
 def _as_number(value, name: str) -> float:
     if value is Ellipsis or value is None:
         _fail(name, "まだ値が入っていません。… や None を計算結果に置き換えてください。")
-    if isinstance(value, bool):
+    if isinstance(value, (bool, np.bool_)):
         _fail(name, "True/False ではなく数値で答えてください。")
     if isinstance(value, str):
         _fail(name, "文字列（\" \" で囲んだもの）になっています。引用符を外して数値で答えてください。")
@@ -76,7 +77,7 @@ def flag(value, name: str) -> None:
         _fail(name, "まだ値が入っていません。True か False を入れてください。")
     if isinstance(value, str):
         _fail(name, "文字列になっています。引用符なしの True か False で答えてください。")
-    if not isinstance(value, bool):
+    if not isinstance(value, (bool, np.bool_)):  # pandas/numpy comparisons give numpy.bool_
         _fail(name, "True か False で答えてください。")
     print(f"✅ {name}: True/False の形で答えています（正誤は採点で確かめます）。")
 
@@ -86,6 +87,8 @@ def choice(value, name: str, options) -> None:
     options = list(options)
     if value is Ellipsis or value is None:
         _fail(name, f"まだ値が入っていません。{'、'.join(map(str, options))} のどれかを入れてください。")
+    if isinstance(value, (pd.Series, pd.DataFrame, np.ndarray, list, dict, set)):
+        _fail(name, f"複数の値が入っています。{'、'.join(map(str, options))} のどれか1つを入れてください。")
     if value not in options:
         _fail(name, f"「{value}」は選択肢にありません。{'、'.join(map(str, options))} のどれかを、文字どおりに入れてください。")
     print(f"✅ {name}: 選択肢の中から答えています（正誤は採点で確かめます）。")
@@ -106,6 +109,8 @@ def series(value, name: str, index, unit: str, low: float, high: float) -> None:
         if extra:
             text += f"余分なラベル: {extra}。"
         _fail(name, "ラベルが合いません。" + text + " groupby に使う列を確かめてください。")
+    if not pd.api.types.is_numeric_dtype(value) or pd.api.types.is_bool_dtype(value):
+        _fail(name, "数値の Series ではありません。数値の列を選んで集計してください。")
     if value.isna().any():
         _fail(name, "空の値（NaN）が含まれています。")
     bad = [k for k, v in value.items() if not (low <= float(v) <= high)]

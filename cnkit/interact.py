@@ -52,7 +52,9 @@ class CO2Calculator(w.VBox):
         self.inputs: dict[str, w.Text] = {}
         rows = []
         for code, unit in CALCULATOR_UNITS.items():
-            value = "" if not usage or code not in usage else f"{usage[code]:g}"
+            v = None if not usage else usage.get(code)
+            # not :g — it keeps 6 digits and writes 1234567 as 1.23457e+06, which the reader rejects
+            value = "" if v is None else v if isinstance(v, str) else f"{v:.15g}"
             box = w.Text(value=value, placeholder="0", layout=w.Layout(width="140px"))
             self.inputs[code] = box
             rows.append(w.HBox([w.Label(en.loc[code, "name_ja"], layout=w.Layout(width="90px")), box,

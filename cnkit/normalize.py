@@ -96,6 +96,8 @@ def parse_month(value: object) -> pd.Timestamp:
         if not m:
             raise ValueError("年月として読めません（例: 2025年4月、R7.4）")
         era, n = m.group(1), m.group(2)
+        if n != "元" and int(n) == 0:
+            raise ValueError("和暦の年は元年（1年）からです")
         year = ERAS[era] + (1 if n == "元" else int(n)) - 1
         month = int(m.group(3))
     if not 1 <= month <= 12:

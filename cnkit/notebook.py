@@ -21,6 +21,13 @@ def japanese_message(etype, value) -> str:
     return str(value)
 
 
+def _float_format(v: float) -> str:
+    """Thousands separators for large numbers, significant digits for small factors (0.000421)."""
+    if v != v or v == 0 or abs(v) >= 1:
+        return f"{v:,.3f}"
+    return f"{v:.4g}"
+
+
 def _handler(shell, etype, value, tb, tb_offset=None):
     return [_HEAD, japanese_message(etype, value)]
 
@@ -35,7 +42,7 @@ def setup_notebook() -> None:
     from . import show  # noqa: F401  (font set-up)
     import pandas as pd
 
-    pd.set_option("display.float_format", lambda v: f"{v:,.3f}")
+    pd.set_option("display.float_format", _float_format)
     try:
         from IPython import get_ipython
     except ImportError:  # plain Python
@@ -43,3 +50,7 @@ def setup_notebook() -> None:
     ip = get_ipython()
     if ip is not None:
         ip.set_custom_exc((CnkitError, NotImplementedError, NameError), _handler)
+        # charts are matplotlib Figures made without pyplot: show them as PNG when returned or displayed
+        from IPython.core.pylabtools import select_figure_formats
+
+        select_figure_formats(ip, {"png"}, bbox_inches="tight")

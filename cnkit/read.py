@@ -65,7 +65,8 @@ def _load_raw(path: Path) -> tuple[pd.DataFrame, list[str]]:
             raw = None
             for enc in ("utf-8-sig", "cp932"):
                 try:
-                    raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=enc)
+                    raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=enc,
+                                      skip_blank_lines=False)  # keep line numbers = row numbers
                     break
                 except UnicodeDecodeError:
                     continue
@@ -128,6 +129,7 @@ def _read_one(path: Path, aliases: dict[str, str], problems: list[str], changes:
             ok = False
         try:
             out["month"] = nz.parse_month(rec["month"])
+            out["month_raw"] = rec["month"]  # as written, for messages
         except ValueError as e:
             bad("month", str(e))
             ok = False
@@ -232,7 +234,7 @@ def _apply_corrections(df: pd.DataFrame, problems: list[str], changes: list[dict
         fixes = g[g["kind"] == CORRECTION]
         first = g.iloc[0]
         if len(normal) > 1:
-            where = "、".join(f"{r.file} {r.row}行目" for r in normal.itertuples())
+            where = "、".join(f"{r.file} {r.row}行目 列「{COLUMNS['month']}」の値「{r.month_raw}」" for r in normal.itertuples())
             problems.append(f"{_label(first)} の請求書が重複しています（{where}）。再発行なら区分に「{CORRECTION}」と書いてください。")
             continue
         if len(fixes) > 1:
@@ -241,7 +243,8 @@ def _apply_corrections(df: pd.DataFrame, problems: list[str], changes: list[dict
             continue
         if len(fixes) == 1 and len(normal) == 0:
             r = fixes.iloc[0]
-            problems.append(f"{r['file']} {r['row']}行目: {_label(r)} の訂正がありますが、訂正される元の請求書がありません。")
+            problems.append(f"{r['file']} {r['row']}行目 列「{COLUMNS['kind']}」の値「{CORRECTION}」: {_label(r)} の訂正がありますが、"
+                            "訂正される元の請求書がありません。")
             continue
         if len(fixes) == 1:
             old, new = normal.iloc[0], fixes.iloc[0]

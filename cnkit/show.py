@@ -32,6 +32,8 @@ ENERGY_COLORS = {
 }
 SCOPE_COLORS = {1: "#D55E00", 2: "#0072B2"}
 _FONT = "IPAexGothic"
+# IPAexGothic lacks a few symbols the course uses (≥, ≤); DejaVu Sans (shipped with matplotlib) fills them in
+matplotlib.rcParams["font.family"] = [_FONT, "DejaVu Sans"]
 
 
 def font_name() -> str:

@@ -69,13 +69,19 @@ def _electricity_gj_per_kwh(actuals_fy: int) -> float:
     return float(row["value"]) / 1000.0
 
 
-def factor_table(emissions_fy: int, supplier: str = "default", electricity_factor: str = "basic") -> pd.DataFrame:
-    """Factors per energy for one fiscal year: scope, t-CO2 per unit, GJ per unit and where they come from."""
+def factor_table(emissions_fy: int, supplier: str = "default", electricity_factor: str = "basic", *,
+                 electricity: bool = True) -> pd.DataFrame:
+    """Factors per energy for one fiscal year: scope, t-CO2 per unit, GJ per unit and where they come from.
+
+    ``electricity=False`` leaves electricity out (fuels only; e.g. a year with no electricity factor)."""
     en = energies()
     fuels = _fuel_rows(emissions_fy).set_index("energy")
-    e_factor, e_label = _electricity_row(emissions_fy, supplier, electricity_factor)
+    if electricity:
+        e_factor, e_label = _electricity_row(emissions_fy, supplier, electricity_factor)
     rows = []
     for code, e in en.iterrows():
+        if code == "electricity" and not electricity:
+            continue
         if code == "electricity":
             co2, gj, src = e_factor, _electricity_gj_per_kwh(emissions_fy), f"{ELECTRICITY_FACTORS[electricity_factor]}: {e_label}"
         else:
@@ -104,7 +110,15 @@ def emissions(table: pd.DataFrame, supplier: str | Mapping[str, str] = "default"
     need = {"site", "energy", "usage", "fiscal_year"}
     if missing := need - set(table.columns):
         raise CnkitError(f"表に列 {sorted(missing)} がありません。read_bills の結果（.table）を渡してください。")
-    out = table.copy()
+    if electricity_factor not in ELECTRICITY_FACTORS:
+        _electricity_row(0, "", electricity_factor)  # raises the Japanese message
+    unknown_energy = sorted(set(table["energy"]) - set(energies().index))
+    if unknown_energy:
+        raise CnkitError(f"エネルギー {unknown_energy} は係数の表にありません。read_bills の結果（.table）を渡してください。")
+    added = ["factor_fy", "supplier", "scope", "co2_t_per_unit", "gj_per_unit", "factor_source", "co2_t", "gj", "crude_kl"]
+    out = table.drop(columns=[c for c in added if c in table.columns])  # a result can be recomputed
+    index = out.index
+    out = out.reset_index(drop=True)  # a concatenated table may repeat index labels
     out["factor_fy"] = factor_fy if factor_fy is not None else out["fiscal_year"]
     if isinstance(supplier, Mapping):
         unknown = sorted(set(out["site"]) - set(supplier))
@@ -115,13 +129,15 @@ def emissions(table: pd.DataFrame, supplier: str | Mapping[str, str] = "default"
         out["supplier"] = supplier
     parts = []
     for (fy, sup), g in out.groupby(["factor_fy", "supplier"], sort=False):
-        ft = factor_table(int(fy), sup, electricity_factor).set_index("energy")
+        ft = factor_table(int(fy), sup, electricity_factor,
+                          electricity=bool((g["energy"] == "electricity").any())).set_index("energy")
         g = g.join(ft[["scope", "co2_t_per_unit", "gj_per_unit", "factor_source"]], on="energy")
         parts.append(g)
     res = pd.concat(parts).loc[out.index]
     res["co2_t"] = res["usage"] * res["co2_t_per_unit"]
     res["gj"] = res["usage"] * res["gj_per_unit"]
     res["crude_kl"] = crude_oil_kl(res["gj"])
+    res.index = index
     return res
 
 
@@ -161,11 +177,13 @@ def annual_co2(usage: Mapping[str, object], supplier: str = "default", *, electr
         rows.append({"site": "全社", "energy": code, "energy_ja": name, "usage": number * mult,
                      "unit": base, "fiscal_year": emissions_fy})
     table = pd.DataFrame(rows, columns=["site", "energy", "energy_ja", "usage", "unit", "fiscal_year"])
-    if table.empty:
-        return table.assign(scope=pd.Series(dtype=int), co2_t=pd.Series(dtype=float),
-                            gj=pd.Series(dtype=float), crude_kl=pd.Series(dtype=float))
+    cols = ["energy", "energy_ja", "usage", "unit", "scope", "co2_t_per_unit", "co2_t", "gj", "crude_kl"]
+    if table.empty:  # same columns as a filled result
+        return table.assign(scope=pd.Series(dtype=int), co2_t_per_unit=pd.Series(dtype=float),
+                            co2_t=pd.Series(dtype=float), gj=pd.Series(dtype=float),
+                            crude_kl=pd.Series(dtype=float))[cols]
     em = emissions(table, supplier, electricity_factor=electricity_factor)
-    return em[["energy", "energy_ja", "usage", "unit", "scope", "co2_t_per_unit", "co2_t", "gj", "crude_kl"]].reset_index(drop=True)
+    return em[cols].reset_index(drop=True)
 
 
 def threshold_checks(company_kl: float, site_kl: Mapping[str, float] | None = None,

@@ -1,0 +1,773 @@
+"""Generate the A社 dataset (datasets/companies/a_sha/) deterministically.
+
+A社 is a fictional metal-parts maker in Kawasaki (machining, heat treatment, painting) with three
+sites. It is the one case that runs through the course (DESIGN.md §3). This script is the single
+source of the company's files; never edit them by hand, change the story constants here and rerun::
+
+    python datasets/generators/a_sha.py              # writes datasets/companies/a_sha/
+    python datasets/generators/a_sha.py --out DIR    # writes the same files into DIR (used by tests)
+    python datasets/generators/manifest.py           # then refresh datasets/MANIFEST.sha256
+
+Approach
+--------
+1. The equipment list (EQUIPMENT) defines the annual usage of every item in FY2025:
+   electric items ``rated_kw × units × hours_per_year × load_factor`` (kWh), fuel items
+   ``fuel_rate × units × hours_per_year × load_factor`` (m³, L or kg). The items are grouped by
+   ``process``; the course draws the Pareto chart of estimated CO2 by process from this list.
+2. The bills are that usage plus a small unexplained share per site × energy (UNEXPLAINED,
+   2–8 %: leaks, standby, items nobody listed): annual bill = estimate / (1 − share). So the
+   equipment estimate never equals the bills, which is the reconciliation lesson of notebook 03.
+3. The annual amount is spread over the twelve months by the seasonal profile of each item
+   (PROFILES: production dips in May (GW), August (お盆) and January (正月); air conditioning peaks
+   in July–August with some heating in December–February; kerosene heating only November–March;
+   the boiler slightly higher in winter), times a small monthly noise (±3 %); the months are then
+   rescaled (largest-remainder rounding) so that they add up exactly to the annual amount.
+4. FY2024 is FY2025 times a few per cent (FY2024_RATIO, +2 to +5 %), with its own noise.
+5. Charges = usage × the unit price of the energy in factors/prices.csv (price unit converted to
+   the bill unit) + a monthly basic charge for metered energies (BASIC_CHARGE_YEN), × (1 ± 2 %)
+   noise, rounded to yen.
+6. Everything random comes from ``random.Random`` seeded with SEED plus a fixed label, so every run
+   gives the same bytes (the xlsx too: fixed workbook dates and fixed zip member dates).
+
+Numbers that are facts (prices, and the emission factors used by the story check) are read from
+datasets/factors/*.csv; only the story (targets, equipment, profiles, quirks) lives here.
+
+Files written
+-------------
+- profile.yml             company profile (Japanese values, English keys)
+- equipment.csv           equipment / process list with the estimate inputs
+- bills_electricity.xlsx  electricity bills of the three sites, FY2024–FY2025, as a utility web
+                          portal exports them (sheet 電力; real numbers and real dates)
+- bills_fuel.csv          all other energies, as the client's office typed them (text with quirks)
+- README.md               description of the files and of the quirks (Japanese)
+
+Data-cleaning quirks added on purpose (the README lists the same, from QUIRKS_JA)
+-----------------------------------------------------------------------------
+- bills_fuel.csv is UTF-8 with BOM and all text: 使用月 in mixed formats (2025年4月, 2025/05,
+  2025-08, R7.6, R7年5月, 令和7年7月); usage with thousands separators, some rows in full-width
+  digits and commas (１２，３４５); units as people write them (m3 and m³; 千m3 with a decimal value
+  for a few city-gas months; kL instead of L for a few A重油 deliveries; ℓ once for kerosene);
+  charges as ¥1,234,567, 1234567円 or 1,234,567; energy aliases (都市ガス13A, ＬＰＧ, LPガス,
+  レギュラー, Ａ重油); kerosene rows with 0 in the months without heating.
+- Billing periods straddle months for metered energies (electricity and city gas: from the meter
+  day of the month to the day before it in the next month); delivered fuels use calendar months.
+- One corrected bill: 第二工場 electricity 2025年9月 appears twice in the xlsx, the original
+  (overstated by CORRECTION["overstatement"]) and a re-issued row with 区分 = 訂正 and
+  備考 = 検針値誤りによる再請求 carrying the true value; all totals use the corrected value.
+"""
+
+from __future__ import annotations
+
+import argparse
+import calendar
+import csv
+import datetime as dt
+import io
+import random
+import sys
+import unicodedata
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import yaml
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.writer.excel import ExcelWriter
+
+DATASETS = Path(__file__).resolve().parents[1]
+FACTORS = DATASETS / "factors"
+DEFAULT_OUT = DATASETS / "companies" / "a_sha"
+
+SEED = 20250401
+FIXED_TIMESTAMP = dt.datetime(2026, 4, 1, 0, 0, 0)  # xlsx properties and zip member dates
+ZIP_DATE_TIME = (2026, 4, 1, 0, 0, 0)
+
+BASE_FY = 2025
+COMPARISON_FY = 2024
+FISCAL_YEARS = (COMPARISON_FY, BASE_FY)
+
+SITES = ("本社工場", "第二工場", "倉庫・事務所")
+ENERGY_ORDER = ("electricity", "city_gas", "a_heavy_oil", "kerosene", "lpg", "gasoline", "diesel")
+
+# ---------------------------------------------------------------------------------------------
+# The story: targets (FY2025, after the correction), in the energy's base unit (energies.csv).
+# The generator checks its own output against them (check_story) and refuses to write otherwise.
+TARGETS = {
+    ("本社工場", "electricity"): 500_000,  # kWh
+    ("第二工場", "electricity"): 115_000,
+    ("倉庫・事務所", "electricity"): 25_000,
+    "electricity": 640_000,  # kWh
+    "city_gas": 40.0,  # 千m³
+    "a_heavy_oil": 48.0,  # kL
+    "kerosene": 5.0,  # kL
+    "lpg": 2.0,  # t
+    "gasoline": 14.0,  # kL
+    "diesel": 10.0,  # kL
+}
+TARGET_TOLERANCE = 0.03
+UNEXPLAINED_RANGE = (0.02, 0.08)
+FY2024_RANGE = (1.02, 1.05)
+PARETO_ORDER = ("ボイラー", "熱処理炉", "コンプレッサー", "機械加工", "空調", "社用車", "照明")
+TOP7_SHARE_RANGE = (0.76, 0.84)
+
+# Bill unit per energy (what the bills count in) and its size in the energy's base unit.
+BILL_UNIT = {
+    "electricity": ("kWh", 1.0),
+    "city_gas": ("m³", 0.001),
+    "a_heavy_oil": ("L", 0.001),
+    "kerosene": ("L", 0.001),
+    "lpg": ("kg", 0.001),
+    "gasoline": ("L", 0.001),
+    "diesel": ("L", 0.001),
+}
+FUEL_RATE_UNIT = {"city_gas": "m³/h", "a_heavy_oil": "L/h", "kerosene": "L/h", "lpg": "kg/h",
+                  "gasoline": "L/h", "diesel": "L/h"}
+
+# Monthly profiles, April → March (relative weights; normalised to sum 1 per item).
+PROFILES = {
+    # production: GW (May), お盆 (Aug) and 正月 (Jan) dips, 年度末 (Mar) slightly high
+    "生産連動": [1.00, 0.86, 1.03, 1.04, 0.84, 1.03, 1.05, 1.04, 1.00, 0.87, 1.02, 1.06],
+    # boiler: production × slightly higher in winter (colder feed water, longer drying)
+    "生産連動（冬やや増）": [1.06, 0.84, 0.97, 0.96, 0.77, 0.97, 1.03, 1.08, 1.10, 0.99, 1.14, 1.12],
+    # air conditioning: cooling peak Jul–Aug, some heating Dec–Feb
+    "冷暖房（夏ピーク・冬も）": [0.35, 0.55, 1.10, 1.95, 2.10, 1.45, 0.55, 0.45, 0.90, 1.15, 1.05, 0.60],
+    # kerosene space heating: November–March only
+    "暖房期のみ（11〜3月）": [0, 0, 0, 0, 0, 0, 0, 0.55, 1.15, 1.45, 1.30, 0.75],
+    # hot water: more in winter
+    "冬季増": [1.00, 0.90, 0.80, 0.72, 0.62, 0.78, 0.92, 1.05, 1.25, 1.30, 1.30, 1.15],
+    # working days: lighting, vehicles (holiday dips, a little more in winter / at year end)
+    "稼働日連動": [0.99, 0.90, 0.99, 1.00, 0.88, 1.00, 1.03, 1.04, 1.06, 0.92, 1.03, 1.08],
+    # around the clock / constant
+    "通年一定": [1.0] * 12,
+}
+
+# The equipment list (FY2025 operation). Columns as in equipment.csv.
+# (site, equipment, process, energy, rated_kw, fuel_rate, units, hours_per_year, load_factor, season, note)
+EQUIPMENT = [
+    # --- 本社工場: electricity
+    ("本社工場", "スクリューコンプレッサー 37kW", "コンプレッサー", "electricity", 37, None, 2, 4400, 0.40,
+     "生産連動", "2台を台数制御。吐出圧力0.7MPa、エア漏れ点検は未実施"),
+    ("本社工場", "マシニングセンタ（立形）", "機械加工", "electricity", 11, None, 7, 3600, 0.30,
+     "生産連動", "主軸・送り・クーラントポンプを含む"),
+    ("本社工場", "平面研削盤", "機械加工", "electricity", 5.5, None, 2, 3000, 0.40, "生産連動", ""),
+    ("本社工場", "パッケージエアコン 10馬力（工場）", "空調", "electricity", 8.5, None, 6, 2200, 0.65,
+     "冷暖房（夏ピーク・冬も）", "2012年製。定格は消費電力"),
+    ("本社工場", "パッケージエアコン 5馬力（事務所）", "空調", "electricity", 4.5, None, 2, 2000, 0.55,
+     "冷暖房（夏ピーク・冬も）", "2012年製"),
+    ("本社工場", "直管蛍光灯 FLR40×2灯（工場）", "照明", "electricity", 0.0984, None, 90, 3400, 1.0,
+     "稼働日連動", "1台あたり2灯。LED化の候補"),
+    ("本社工場", "水銀灯 400W（高天井）", "照明", "electricity", 0.425, None, 8, 3400, 1.0,
+     "稼働日連動", "安定器を含む"),
+    ("本社工場", "塗装ブース排気ファン 11kW", "塗装ブース排気ファン", "electricity", 11, None, 2, 2600, 0.80,
+     "生産連動", "ダンパーで風量調整（インバーターなし）"),
+    ("本社工場", "熱処理炉 循環ファン", "熱処理炉付帯設備", "electricity", 5.5, None, 2, 5200, 0.60,
+     "生産連動", "炉の稼働中は常時運転"),
+    ("本社工場", "焼入れ油・冷却水ポンプ", "熱処理炉付帯設備", "electricity", 3.7, None, 2, 5200, 0.50,
+     "生産連動", ""),
+    ("本社工場", "事務所OA機器（PC・複合機・サーバー）", "OA・その他", "electricity", 4.0, None, 1, 2600, 0.80,
+     "稼働日連動", ""),
+    ("本社工場", "搬送コンベア・集塵機ほか", "OA・その他", "electricity", 3.7, None, 2, 3600, 0.50,
+     "生産連動", ""),
+    # --- 本社工場: fuels
+    ("本社工場", "貫流ボイラー 1.0t/h（A重油）", "ボイラー", "a_heavy_oil", None, 66, 1, 2900, 0.24,
+     "生産連動（冬やや増）", "部品洗浄槽と塗装乾燥炉へ蒸気を供給。ボイラー効率は未測定"),
+    ("本社工場", "連続式熱処理炉（ガス）", "熱処理炉", "city_gas", None, 12, 1, 5200, 0.57,
+     "生産連動", "メッシュベルト式。排ガス温度が高い"),
+    ("本社工場", "ガス給湯器 24号（食堂・シャワー）", "給湯", "city_gas", None, 4.0, 2, 1000, 0.40,
+     "冬季増", ""),
+    ("本社工場", "フォークリフト 2.5t（LPG）", "フォークリフト", "lpg", None, 1.8, 3, 1000, 0.35,
+     "生産連動", "構内運搬"),
+    ("本社工場", "トラック 4t（軽油）", "トラック", "diesel", None, 6.0, 2, 800, 1.0,
+     "稼働日連動", "納品・引取り。燃料消費率は走行時の平均"),
+    # --- 第二工場
+    ("第二工場", "NC旋盤", "機械加工", "electricity", 11, None, 5, 3500, 0.30, "生産連動", ""),
+    ("第二工場", "スクリューコンプレッサー 15kW", "コンプレッサー", "electricity", 15, None, 1, 3400, 0.58,
+     "生産連動", "吐出圧力0.7MPa"),
+    ("第二工場", "直管蛍光灯 FLR40×2灯（工場）", "照明", "electricity", 0.0984, None, 50, 3400, 1.0,
+     "稼働日連動", "1台あたり2灯。LED化の候補"),
+    ("第二工場", "パッケージエアコン 5馬力（詰所）", "空調", "electricity", 4.5, None, 1, 1500, 0.60,
+     "冷暖房（夏ピーク・冬も）", ""),
+    ("第二工場", "温風暖房機（灯油）", "暖房", "kerosene", None, 3.0, 2, 900, 0.60,
+     "暖房期のみ（11〜3月）", "11月〜3月のみ運転"),
+    # --- 倉庫・事務所
+    ("倉庫・事務所", "直管蛍光灯 FLR40×2灯（倉庫・事務所）", "照明", "electricity", 0.0984, None, 46, 2600, 1.0,
+     "稼働日連動", "1台あたり2灯"),
+    ("倉庫・事務所", "パッケージエアコン 5馬力（事務所）", "空調", "electricity", 4.5, None, 2, 1800, 0.50,
+     "冷暖房（夏ピーク・冬も）", "2012年製"),
+    ("倉庫・事務所", "事務所OA機器（PC・複合機）", "OA・その他", "electricity", 2.0, None, 1, 2600, 0.80,
+     "稼働日連動", ""),
+    ("倉庫・事務所", "FF式石油ストーブ（灯油）", "暖房", "kerosene", None, 0.6, 4, 900, 0.70,
+     "暖房期のみ（11〜3月）", "11月〜3月のみ"),
+    ("倉庫・事務所", "社用車（ガソリン）", "社用車", "gasoline", None, 4.0, 8, 425, 1.0,
+     "稼働日連動", "営業・通勤用の乗用車。燃料消費率は走行時の平均"),
+]
+
+# Share of each bill not explained by the equipment list, (bills − estimate) / bills.
+UNEXPLAINED = {
+    ("本社工場", "electricity"): 0.050,
+    ("第二工場", "electricity"): 0.060,
+    ("倉庫・事務所", "electricity"): 0.040,
+    ("本社工場", "city_gas"): 0.040,
+    ("本社工場", "a_heavy_oil"): 0.035,
+    ("本社工場", "lpg"): 0.050,
+    ("本社工場", "diesel"): 0.045,
+    ("第二工場", "kerosene"): 0.055,
+    ("倉庫・事務所", "kerosene"): 0.055,
+    ("倉庫・事務所", "gasoline"): 0.030,
+}
+
+# FY2024 usage relative to FY2025 (more production, a colder winter, before small savings).
+FY2024_RATIO = {
+    ("本社工場", "electricity"): 1.034,
+    ("第二工場", "electricity"): 1.041,
+    ("倉庫・事務所", "electricity"): 1.028,
+    ("本社工場", "city_gas"): 1.031,
+    ("本社工場", "a_heavy_oil"): 1.038,
+    ("本社工場", "lpg"): 1.022,
+    ("本社工場", "diesel"): 1.026,
+    ("第二工場", "kerosene"): 1.047,
+    ("倉庫・事務所", "kerosene"): 1.044,
+    ("倉庫・事務所", "gasoline"): 1.029,
+}
+
+USAGE_NOISE = 0.03  # ± monthly noise on usage before rescaling to the annual amount
+CHARGE_NOISE = 0.02  # ± noise on charges
+
+# Metered energies: meter-reading day (the billing period runs from this day to the day before it
+# in the next month) and the monthly basic charge (円) added to usage × unit price.
+METER_DAY = {
+    ("本社工場", "electricity"): 8,
+    ("第二工場", "electricity"): 15,
+    ("倉庫・事務所", "electricity"): 22,
+    ("本社工場", "city_gas"): 12,
+}
+BASIC_CHARGE_YEN = {
+    ("本社工場", "electricity"): 52_000,
+    ("第二工場", "electricity"): 21_000,
+    ("倉庫・事務所", "electricity"): 6_500,
+    ("本社工場", "city_gas"): 12_000,
+}
+
+CORRECTION = {
+    "site": "第二工場",
+    "energy": "electricity",
+    "month": (2025, 9),
+    "overstatement": 0.12,
+    "note": "検針値誤りによる再請求",
+    "issued_after": (2025, 10),  # the re-issued bill is listed after the October bills
+}
+
+# --- Quirks of bills_fuel.csv (typed by the client's office) ---------------------------------
+MONTH_FORMATS = ("{y}年{m}月", "{y}/{m:02d}", "{y}-{m:02d}", "R{r}.{m}", "R{r}年{m}月", "令和{r}年{m}月")
+FULLWIDTH_SHARE = 0.12  # share of usage cells typed in full-width digits
+NO_SEPARATOR_SHARE = 0.15  # share of usage cells typed without thousands separators
+CHARGE_FORMATS = ("¥{sep}", "{plain}円", "{sep}", "{sep}円")
+# Energy names as typed, per energy: (usual name, alias, share of rows with the alias)
+ENERGY_NAMES_TYPED = {
+    "city_gas": ("都市ガス", "都市ガス13A", 0.25),
+    "a_heavy_oil": ("A重油", "Ａ重油", 0.15),
+    "kerosene": ("灯油", "灯油", 0.0),
+    "lpg": ("LPガス", "ＬＰＧ", 0.40),
+    "gasoline": ("ガソリン", "レギュラー", 0.30),
+    "diesel": ("軽油", "軽油", 0.0),
+}
+# City-gas months typed in 千m3 (value in thousands with three decimals)
+GAS_THOUSAND_MONTHS = {(2024, 7), (2024, 12), (2025, 6), (2026, 1)}
+# A重油 deliveries typed in kL
+OIL_KL_MONTHS = {(2024, 10), (2025, 2), (2025, 5), (2025, 11)}
+# Kerosene typed with ℓ once
+KEROSENE_LITRE_SIGN = ("倉庫・事務所", (2026, 1))
+# Spellings of m³ for city gas in m³ months, alternating by chance
+GAS_M3_SPELLINGS = ("m3", "m³")
+
+QUIRKS_JA = [
+    "`bills_fuel.csv` は BOM付き UTF-8 で、すべて文字として入力されています（Excel で事務担当者が手入力した想定）。",
+    "使用月の書き方がそろっていません: `2025年4月`、`2025/05`、`2025-08`、`R7.6`、`R7年5月`、`令和7年7月` など（令和7年 = 2025年）。",
+    "使用量に桁区切りのカンマがある行とない行があり、一部は全角数字・全角カンマです（例: `１２，３４５`）。",
+    ("単位の書き方が行によって違います: 都市ガスは `m3` と `m³`、いくつかの月は `千m3`（千m³単位の小数）。"
+     "A重油は通常 `L` ですが、いくつかの納品は `kL`。灯油に一度だけ `ℓ` があります。"),
+    "請求金額は `¥1,234,567`、`1234567円`、`1,234,567` など書き方が混在しています。",
+    "エネルギー名に別名・全角があります: `都市ガス13A`、`LPガス` と `ＬＰＧ`、`レギュラー`（ガソリン）、`Ａ重油`。",
+    "灯油は暖房を使わない月（4月〜10月）も使用量 0 の行があります。",
+    "電力と都市ガスの検針期間は月をまたぎます（例: 2025/04/08〜2025/05/07 が「2025年4月分」）。配送される燃料は暦月です。",
+    ("第二工場の電力 2025年9月分は2行あります。最初の請求書は検針値の誤りで過大、"
+     "`区分` = `訂正`（備考: 検針値誤りによる再請求）の行が正しい値です。集計では訂正の行で置き換えます。"),
+    "設備リスト（`equipment.csv`）から見積もった使用量は請求書の合計と一致しません（エネルギーごとに数%の「説明できない」差があります）。",
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# Facts read from datasets/factors/
+def read_factors() -> dict:
+    energies = pd.read_csv(FACTORS / "energies.csv", dtype=str, keep_default_na=False)
+    prices = pd.read_csv(FACTORS / "prices.csv", keep_default_na=False)
+    fuel = pd.read_csv(FACTORS / "fuel_factors.csv", keep_default_na=False)
+    elec = pd.read_csv(FACTORS / "electricity_factors.csv", keep_default_na=False)
+    return {"energies": energies.set_index("energy"), "prices": prices, "fuel": fuel, "elec": elec}
+
+
+UNIT_SIZE = {  # size of a unit in the bill unit of its energy (kWh, m³, L, kg)
+    "kWh": 1.0, "MWh": 1000.0, "m³": 1.0, "千m³": 1000.0, "L": 1.0, "kL": 1000.0, "kg": 1.0, "t": 1000.0,
+}
+
+
+def unit_price_per_bill_unit(factors: dict, energy: str) -> float:
+    """Yen per bill unit (kWh, m³, L, kg) from prices.csv.
+
+    The price row of an energy is the one whose ``item`` is the energy code, or
+    ``electricity_all_in`` for electricity (the other electricity rows are surcharges).
+    """
+    prices = factors["prices"]
+    item = "electricity_all_in" if energy == "electricity" else energy
+    row = prices[(prices["item"] == item) & (prices["energy"] == energy)]
+    if len(row) != 1:
+        raise ValueError(f"prices.csv: expected one row for {item}, found {len(row)}")
+    value = float(row["value"].iloc[0])
+    unit = row["unit"].iloc[0]
+    yen, _, per = unit.partition("/")
+    if yen != "円" or per not in UNIT_SIZE:
+        raise ValueError(f"prices.csv: unsupported price unit {unit!r}")
+    return value / UNIT_SIZE[per]
+
+
+def co2_factor_per_base_unit(factors: dict, energy: str) -> float:
+    """t-CO2 per base unit (kWh for electricity; 千m³, kL, t for fuels): revised fuel factors and
+    the tepco_ep basic factor for the base fiscal year."""
+    if energy == "electricity":
+        elec = factors["elec"]
+        row = elec[(elec["supplier"] == "tepco_ep") & (elec["emissions_fy"].astype(int) == BASE_FY)]
+        return float(row["basic_t_per_kwh"].iloc[0])
+    fuel = factors["fuel"]
+    row = fuel[(fuel["factor_set"] == "revised") & (fuel["energy"] == energy)]
+    return float(row["co2_t_per_unit"].iloc[0])
+
+
+# ---------------------------------------------------------------------------------------------
+def fy_months(fy: int) -> list[tuple[int, int]]:
+    return [(fy, m) for m in range(4, 13)] + [(fy + 1, m) for m in range(1, 4)]
+
+
+def reiwa(year: int) -> int:
+    return year - 2018
+
+
+def equipment_frame() -> pd.DataFrame:
+    rows = []
+    for site, name, process, energy, kw, rate, units, hours, load, season, note in EQUIPMENT:
+        if season not in PROFILES:
+            raise ValueError(f"unknown season {season!r} for {name}")
+        electric = energy == "electricity"
+        if electric != (kw is not None) or electric == (rate is not None):
+            raise ValueError(f"{name}: electric items need rated_kw, fuel items fuel_rate")
+        per_unit = kw if electric else rate
+        rows.append({
+            "site": site,
+            "equipment": name,
+            "process": process,
+            "energy": energy,
+            "rated_kw": kw,
+            "fuel_rate": rate,
+            "fuel_rate_unit": "" if electric else FUEL_RATE_UNIT[energy],
+            "units": units,
+            "hours_per_year": hours,
+            "load_factor": load,
+            "season": season,
+            "note": note,
+            "estimate": per_unit * units * hours * load,  # in the bill unit (kWh, m³, L, kg)
+        })
+    return pd.DataFrame(rows)
+
+
+def largest_remainder(values: list[float], total: int) -> list[int]:
+    """Round non-negative values to integers that add up to ``total``."""
+    scale = total / sum(values) if sum(values) else 0.0
+    exact = [v * scale for v in values]
+    floors = [int(x) for x in exact]
+    rest = total - sum(floors)
+    order = sorted(range(len(exact)), key=lambda i: (-(exact[i] - floors[i]), i))
+    for i in order[:rest]:
+        floors[i] += 1
+    return floors
+
+
+def monthly_usage(equipment: pd.DataFrame) -> dict:
+    """{(site, energy): {fy: {(y, m): usage in bill unit}}} after corrections (true values)."""
+    out = {}
+    for (site, energy), share in UNEXPLAINED.items():
+        items = equipment[(equipment["site"] == site) & (equipment["energy"] == energy)]
+        if items.empty:
+            raise ValueError(f"no equipment for {site} {energy}")
+        shape = [0.0] * 12
+        for _, item in items.iterrows():
+            profile = PROFILES[item["season"]]
+            norm = sum(profile)
+            for i in range(12):
+                shape[i] += item["estimate"] * profile[i] / norm
+        annual_2025 = round(items["estimate"].sum() / (1 - share))
+        annual = {BASE_FY: annual_2025, COMPARISON_FY: round(annual_2025 * FY2024_RATIO[(site, energy)])}
+        out[(site, energy)] = {}
+        for fy in FISCAL_YEARS:
+            rng = random.Random(f"{SEED}:usage:{site}:{energy}:{fy}")
+            noisy = [s * (1 + rng.uniform(-USAGE_NOISE, USAGE_NOISE)) for s in shape]
+            values = largest_remainder(noisy, annual[fy])
+            out[(site, energy)][fy] = dict(zip(fy_months(fy), values))
+    return out
+
+
+def billing_period(site: str, energy: str, y: int, m: int) -> tuple[dt.date, dt.date]:
+    day = METER_DAY.get((site, energy))
+    if day is None:  # delivered fuel: calendar month
+        return dt.date(y, m, 1), dt.date(y, m, calendar.monthrange(y, m)[1])
+    ny, nm = (y + 1, 1) if m == 12 else (y, m + 1)
+    return dt.date(y, m, day), dt.date(ny, nm, day) - dt.timedelta(days=1)
+
+
+def charge_yen(rng: random.Random, price: float, usage: float, basic: int) -> int:
+    if usage == 0:
+        return 0
+    return round((usage * price + basic) * (1 + rng.uniform(-CHARGE_NOISE, CHARGE_NOISE)))
+
+
+# ---------------------------------------------------------------------------------------------
+def build_bills(factors: dict, usage: dict) -> tuple[list[dict], list[dict]]:
+    """Return (electricity rows, fuel rows) with numeric values (before text quirks).
+
+    Rows run month by month, sites and energies in a fixed order. The corrected bill is then
+    applied: the original row is overstated and the 訂正 row with the true value is listed after
+    the bills of CORRECTION["issued_after"].
+    """
+    rows = []
+    for fy in FISCAL_YEARS:
+        for (y, m) in fy_months(fy):
+            for site in SITES:
+                for energy in ENERGY_ORDER:
+                    if (site, energy) not in usage:
+                        continue
+                    value = usage[(site, energy)][fy][(y, m)]
+                    start, end = billing_period(site, energy, y, m)
+                    rows.append({"site": site, "energy": energy, "y": y, "m": m, "start": start,
+                                 "end": end, "usage": value, "charge": None, "kind": "", "note": ""})
+
+    def with_charge(row: dict, label: str) -> dict:
+        rng = random.Random(f"{SEED}:charge:{row['site']}:{row['energy']}:{row['y']}-{row['m']:02d}{label}")
+        price = unit_price_per_bill_unit(factors, row["energy"])
+        basic = BASIC_CHARGE_YEN.get((row["site"], row["energy"]), 0)
+        return {**row, "charge": charge_yen(rng, price, row["usage"], basic)}
+
+    rows = [with_charge(row, "") for row in rows]
+    if CORRECTION["energy"] != "electricity":
+        raise ValueError("the corrected bill is placed in the electricity workbook")
+    key = (CORRECTION["site"], CORRECTION["energy"], *CORRECTION["month"])
+    index = next(i for i, r in enumerate(rows) if (r["site"], r["energy"], r["y"], r["m"]) == key)
+    true_row = rows[index]
+    wrong = round(true_row["usage"] * (1 + CORRECTION["overstatement"]))
+    rows[index] = with_charge({**true_row, "usage": wrong}, ":original")
+    corrected = with_charge({**true_row, "kind": "訂正", "note": CORRECTION["note"]}, ":corrected")
+    after = max(i for i, r in enumerate(rows) if (r["y"], r["m"]) == CORRECTION["issued_after"])
+    rows.insert(after + 1, corrected)
+    return ([r for r in rows if r["energy"] == "electricity"],
+            [r for r in rows if r["energy"] != "electricity"])
+
+
+# ---------------------------------------------------------------------------------------------
+HEADER = ["拠点", "エネルギー", "使用月", "検針開始日", "検針終了日", "使用量", "単位", "請求金額（円）", "区分", "備考"]
+FULLWIDTH = str.maketrans("0123456789,.", "０１２３４５６７８９，．")
+
+
+def write_electricity_xlsx(path: Path, rows: list[dict], factors: dict) -> None:
+    name = factors["energies"].loc["electricity", "name_ja"]
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "電力"
+    ws.append(HEADER)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for r in rows:
+        ws.append([r["site"], name, f"{r['y']}/{r['m']:02d}", r["start"], r["end"], r["usage"], "kWh",
+                   r["charge"], r["kind"] or None, r["note"] or None])
+    for row in ws.iter_rows(min_row=2):
+        row[3].number_format = row[4].number_format = "yyyy/mm/dd"
+        row[5].number_format = row[7].number_format = "#,##0"
+    for col, width in zip("ABCDEFGHIJ", (14, 8, 10, 12, 12, 12, 7, 15, 7, 26)):
+        ws.column_dimensions[col].width = width
+    ws.freeze_panes = "A2"
+    wb.properties.creator = "datasets/generators/a_sha.py"
+    wb.properties.lastModifiedBy = "datasets/generators/a_sha.py"
+    wb.properties.title = "A社 電力 請求データ（架空）"
+    wb.properties.created = FIXED_TIMESTAMP
+    wb.properties.modified = FIXED_TIMESTAMP
+
+    raw = io.BytesIO()
+    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
+        ExcelWriter(wb, archive).save()  # (save_workbook would stamp "modified" with now)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(raw.getvalue())) as src, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=ZIP_DATE_TIME)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.create_system = 3
+            fixed.external_attr = 0o644 << 16
+            dst.writestr(fixed, src.read(info.filename))
+    path.write_bytes(out.getvalue())
+
+
+def typed_number(value: float, rng: random.Random, decimals: int = 0) -> str:
+    if decimals:
+        text = f"{value:,.{decimals}f}"
+    elif rng.random() < NO_SEPARATOR_SHARE:
+        text = f"{value:.0f}"
+    else:
+        text = f"{value:,.0f}"
+    if rng.random() < FULLWIDTH_SHARE:
+        text = text.translate(FULLWIDTH)
+    return text
+
+
+def write_fuel_csv(path: Path, rows: list[dict], factors: dict) -> None:
+    energies = factors["energies"]
+    aliases = {
+        e: {unicodedata.normalize("NFKC", a) for a in energies.loc[e, "aliases_ja"].split("|")}
+        | {energies.loc[e, "name_ja"]}
+        for e in energies.index
+    }
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(HEADER)
+    for r in rows:
+        site, energy, y, m = r["site"], r["energy"], r["y"], r["m"]
+        rng = random.Random(f"{SEED}:typing:{site}:{energy}:{y}-{m:02d}")
+        month = rng.choice(MONTH_FORMATS).format(y=y, m=m, r=reiwa(y))
+        usual, alias, alias_share = ENERGY_NAMES_TYPED[energy]
+        typed_name = alias if rng.random() < alias_share else usual
+        if unicodedata.normalize("NFKC", typed_name) not in aliases[energy]:
+            raise ValueError(f"{typed_name!r} is not an alias of {energy} in energies.csv")
+        value, note = r["usage"], r["note"]
+        if energy == "city_gas" and (y, m) in GAS_THOUSAND_MONTHS:
+            usage_text, unit = typed_number(value / 1000, rng, decimals=3), "千m3"
+        elif energy == "city_gas":
+            usage_text, unit = typed_number(value, rng), rng.choice(GAS_M3_SPELLINGS)
+        elif energy == "a_heavy_oil" and (y, m) in OIL_KL_MONTHS:
+            usage_text, unit = typed_number(value / 1000, rng, decimals=3), "kL"
+            note = "ローリー納品書の数量（kL）"
+        elif energy == "kerosene" and (site, (y, m)) == KEROSENE_LITRE_SIGN:
+            usage_text, unit = typed_number(value, rng), "ℓ"
+        elif energy == "lpg":
+            usage_text, unit = typed_number(value, rng), "kg"
+        else:
+            usage_text, unit = typed_number(value, rng), "L"
+        if energy == "kerosene" and value == 0:
+            note = "暖房なし"
+        charge = r["charge"]
+        charge_text = rng.choice(CHARGE_FORMATS).format(sep=f"{charge:,}", plain=f"{charge}")
+        writer.writerow([site, typed_name, month, r["start"].strftime("%Y/%m/%d"),
+                         r["end"].strftime("%Y/%m/%d"), usage_text, unit, charge_text, r["kind"], note])
+    path.write_bytes(("\ufeff" + out.getvalue()).encode("utf-8"))
+
+
+def write_equipment_csv(path: Path, equipment: pd.DataFrame) -> None:
+    def num(x) -> str:
+        return "" if x is None or pd.isna(x) else f"{x:g}"
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    columns = ["site", "equipment", "process", "energy", "rated_kw", "fuel_rate", "fuel_rate_unit",
+               "units", "hours_per_year", "load_factor", "season", "note"]
+    writer.writerow(columns)
+    for _, r in equipment.iterrows():
+        writer.writerow([r["site"], r["equipment"], r["process"], r["energy"], num(r["rated_kw"]),
+                         num(r["fuel_rate"]), r["fuel_rate_unit"], int(r["units"]), int(r["hours_per_year"]),
+                         num(r["load_factor"]), r["season"], r["note"]])
+    path.write_bytes(out.getvalue().encode("utf-8"))
+
+
+def profile_dict() -> dict:
+    def site(name, description, energies):
+        return {"site": name, "description": description, "energies": list(energies),
+                "electricity_supplier": "tepco_ep", "electricity_menu": "basic"}
+
+    return {
+        "company_id": "a_sha",
+        "name": "A社",
+        "fictional": True,
+        "sector": "金属製品製造業（切削加工・熱処理・塗装）",
+        "employees": 48,
+        "capital_yen": 50_000_000,
+        "sme": True,
+        "location": {"prefecture": "神奈川県", "city": "川崎市"},
+        "sites": [
+            site("本社工場", "切削加工（マシニングセンタ）・熱処理・塗装の主工場。事務所を併設",
+                 ["electricity", "city_gas", "a_heavy_oil", "lpg", "diesel"]),
+            site("第二工場", "NC旋盤による旋削加工の工場", ["electricity", "kerosene"]),
+            site("倉庫・事務所", "製品倉庫と営業事務所。社用車の拠点", ["electricity", "kerosene", "gasoline"]),
+        ],
+        "vehicles": {
+            "company_cars": {"count": 8, "energy": "gasoline"},
+            "trucks": {"count": 2, "energy": "diesel"},
+            "forklifts": {"count": 3, "energy": "lpg"},
+        },
+        "base_fiscal_year": BASE_FY,
+        "comparison_fiscal_year": COMPARISON_FY,
+        "certifications": [],
+        "notes": ("講座用の架空の会社。数値は datasets/generators/a_sha.py が生成したもの。"
+                  "電力は3拠点とも東京電力エナジーパートナーと契約（electricity_factors.csv の "
+                  "supplier = tepco_ep。electricity_menu = basic は事業者全体の基礎排出係数を使う意味）。"),
+    }
+
+
+def readme_text() -> str:
+    quirks = "\n".join(f"{i}. {q}" for i, q in enumerate(QUIRKS_JA, 1))
+    return f"""# A社 のデータ（架空の会社）
+
+A社は講座のために作った**架空の**金属部品メーカー（神奈川県川崎市、従業員48名、切削加工・熱処理・塗装）です。
+実在の会社とは関係ありません。拠点は 本社工場・第二工場・倉庫・事務所 の3つです。
+
+このフォルダのファイルはすべて `datasets/generators/a_sha.py` が生成します。手で編集しないでください。
+作り直すときはリポジトリのルートで次を実行し、チェックサムも更新します。
+
+```
+python datasets/generators/a_sha.py
+python datasets/generators/manifest.py
+```
+
+## ファイル
+
+| ファイル | 内容 | 単位 | 年度 |
+|---|---|---|---|
+| `profile.yml` | 会社概要（業種、従業員数、資本金、拠点と電力会社、車両、基準年度） | – | 基準 {BASE_FY}年度、比較 {COMPARISON_FY}年度 |
+| `equipment.csv` | 設備・工程リスト。1行 = 1種類の設備。年間使用量の見積もり = 定格 × 台数 × 年間運転時間 × 負荷率 | 電気 `rated_kw`（kW/台）→ kWh、燃料 `fuel_rate`（m³/h・L/h・kg/h /台）→ m³・L・kg | {BASE_FY}年度の運転 |
+| `bills_electricity.xlsx` | 電力の請求データ（3拠点、シート「電力」）。電力会社のWebサービスからダウンロードした形で、数値と日付はセルの値 | kWh、円 | {COMPARISON_FY}・{BASE_FY}年度（{COMPARISON_FY}年4月〜{BASE_FY + 1}年3月） |
+| `bills_fuel.csv` | 電力以外の燃料の請求データ（都市ガス、A重油、灯油、LPG、ガソリン、軽油）。事務担当者が手入力した形 | m³・千m³、L・kL、kg、円 | {COMPARISON_FY}・{BASE_FY}年度 |
+
+請求データの列は `datasets/BILL_FORMAT.md` のとおりです（拠点, エネルギー, 使用月, 検針開始日, 検針終了日, 使用量, 単位, 請求金額（円）, 区分, 備考）。
+1行 = 1枚の請求書（1拠点・1エネルギー・1か月）。年度は4月〜翌3月です。
+
+`equipment.csv` の列: `site` 拠点、`equipment` 設備名、`process` 工程（パレート図の項目）、`energy` エネルギー
+（`datasets/factors/energies.csv` のコード）、`rated_kw` 定格消費電力（kW/台、電気のみ）、`fuel_rate`・`fuel_rate_unit`
+燃料消費率（1台1時間あたり、燃料のみ）、`units` 台数、`hours_per_year` 年間運転時間、`load_factor` 負荷率、
+`season` 月別の使い方（生産連動、冷暖房、暖房期のみ など）、`note` メモ。
+
+## どの拠点で何を使うか
+
+| 拠点 | エネルギー | 主な用途 |
+|---|---|---|
+| 本社工場 | 電力、都市ガス、A重油、LPG、軽油 | コンプレッサー・機械加工・空調・照明・塗装ブース、熱処理炉と給湯（ガス）、ボイラー（A重油）、フォークリフト（LPG）、トラック（軽油） |
+| 第二工場 | 電力、灯油 | NC旋盤・コンプレッサー・照明、暖房（灯油） |
+| 倉庫・事務所 | 電力、灯油、ガソリン | 照明・空調・OA、暖房（灯油）、社用車8台（ガソリン） |
+
+## 研修で出会う「実データのくせ」（わざと入れてあります）
+
+{quirks}
+
+## 作り方（概要）
+
+設備リストの年間使用量に、エネルギーごとに数%の「説明できない分」を足したものが請求書の年間合計です。
+それを設備ごとの季節パターン（ゴールデンウィーク・お盆・正月の生産減、夏の冷房と冬の暖房、冬だけの灯油）と
+小さなばらつきで月に配分しています。{COMPARISON_FY}年度は{BASE_FY}年度より数%多くなっています。
+請求金額は `datasets/factors/prices.csv` の単価（講座の仮定を含む）× 使用量に、電力・都市ガスは月々の基本料金を加えたものです。
+詳しくは生成スクリプトの説明（docstring）を見てください。
+"""
+
+
+# ---------------------------------------------------------------------------------------------
+def summarise(factors: dict, equipment: pd.DataFrame, usage: dict) -> dict:
+    """Totals per energy (base units), unexplained shares and the CO2 Pareto of the estimates."""
+    totals = {fy: {} for fy in FISCAL_YEARS}
+    site_totals = {fy: {} for fy in FISCAL_YEARS}
+    for (site, energy), by_fy in usage.items():
+        size = BILL_UNIT[energy][1]
+        for fy in FISCAL_YEARS:
+            amount = sum(by_fy[fy].values()) * size
+            totals[fy][energy] = totals[fy].get(energy, 0.0) + amount
+            site_totals[fy][(site, energy)] = amount
+    est = equipment.assign(base=equipment["estimate"] * equipment["energy"].map(lambda e: BILL_UNIT[e][1]))
+    est_energy = est.groupby("energy")["base"].sum()
+    unexplained = {e: (totals[BASE_FY][e] - est_energy[e]) / totals[BASE_FY][e] for e in est_energy.index}
+    est["co2_t"] = est["base"] * est["energy"].map(lambda e: co2_factor_per_base_unit(factors, e))
+    pareto = est.groupby("process")["co2_t"].sum().sort_values(ascending=False)
+    return {"totals": totals, "site_totals": site_totals, "unexplained": unexplained, "pareto": pareto}
+
+
+def check_story(summary: dict) -> list[str]:
+    problems = []
+    totals = summary["totals"]
+    for key, target in TARGETS.items():
+        got = summary["site_totals"][BASE_FY][key] if isinstance(key, tuple) else totals[BASE_FY][key]
+        if abs(got / target - 1) > TARGET_TOLERANCE:
+            problems.append(f"FY{BASE_FY} {key}: {got:g} vs target {target:g}")
+    for energy, value in totals[BASE_FY].items():
+        ratio = totals[COMPARISON_FY][energy] / value
+        if not FY2024_RANGE[0] <= ratio <= FY2024_RANGE[1]:
+            problems.append(f"FY{COMPARISON_FY}/FY{BASE_FY} {energy}: {ratio:.3f}")
+    for energy, share in summary["unexplained"].items():
+        if not UNEXPLAINED_RANGE[0] <= share <= UNEXPLAINED_RANGE[1]:
+            problems.append(f"unexplained {energy}: {share:.3%}")
+    pareto = summary["pareto"]
+    if tuple(pareto.index[: len(PARETO_ORDER)]) != PARETO_ORDER:
+        problems.append(f"Pareto order: {list(pareto.index)}")
+    top = pareto.iloc[: len(PARETO_ORDER)].sum() / pareto.sum()
+    if not TOP7_SHARE_RANGE[0] <= top <= TOP7_SHARE_RANGE[1]:
+        problems.append(f"top-7 share {top:.1%}")
+    return problems
+
+
+def print_summary(summary: dict) -> None:
+    units = {"electricity": ("MWh", 1e-3)}
+    for fy in (BASE_FY, COMPARISON_FY):
+        print(f"FY{fy} totals")
+        for energy in ENERGY_ORDER:
+            unit, scale = units.get(energy, (None, 1.0))
+            value = summary["totals"][fy][energy] * scale
+            print(f"  {energy:12s} {value:10.3f} {unit or ''}")
+        for (site, energy), value in summary["site_totals"][fy].items():
+            scale = units.get(energy, (None, 1.0))[1]
+            print(f"    {site} {energy}: {value * scale:.3f}")
+    print("unexplained share (FY2025)")
+    for energy, share in summary["unexplained"].items():
+        print(f"  {energy:12s} {share:.2%}")
+    pareto = summary["pareto"]
+    cum = pareto.cumsum() / pareto.sum()
+    print("estimated CO2 by process (t, cumulative %)")
+    for process, value in pareto.items():
+        print(f"  {process:14s} {value:7.1f} {cum[process]:7.1%}")
+
+
+def generate(out_dir: Path, verbose: bool = False) -> dict:
+    factors = read_factors()
+    equipment = equipment_frame()
+    usage = monthly_usage(equipment)
+    summary = summarise(factors, equipment, usage)
+    problems = check_story(summary)
+    if problems:
+        if verbose:
+            print_summary(summary)
+        raise SystemExit("A社 story check failed:\n  " + "\n  ".join(problems))
+    elec_rows, fuel_rows = build_bills(factors, usage)
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "profile.yml").write_text(
+        yaml.safe_dump(profile_dict(), allow_unicode=True, sort_keys=False, default_flow_style=False,
+                       width=1000),
+        encoding="utf-8")
+    write_equipment_csv(out_dir / "equipment.csv", equipment)
+    write_electricity_xlsx(out_dir / "bills_electricity.xlsx", elec_rows, factors)
+    write_fuel_csv(out_dir / "bills_fuel.csv", fuel_rows, factors)
+    (out_dir / "README.md").write_text(readme_text(), encoding="utf-8")
+    if verbose:
+        print_summary(summary)
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Generate the A社 dataset (deterministic).")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
+    parser.add_argument("--quiet", action="store_true", help="do not print the summary")
+    args = parser.parse_args(argv)
+    generate(args.out, verbose=not args.quiet)
+    print(f"written: {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
