@@ -1,0 +1,395 @@
+#!/usr/bin/env python3
+"""講座キットの操作コマンド（標準ライブラリのみ・Python 3.11 以上）。
+
+    python3 kit.py start [--port N] [--no-browser] [jupyter lab の追加引数...]
+        環境を準備し、日本語の JupyterLab で講座の目次（notebooks/index.ipynb）を開く。
+    python3 kit.py test [pytest の引数...]
+        環境を準備し、テスト一式を実行する（pytest -n 2、MPLBACKEND=Agg）。
+    python3 kit.py setup       環境（.venv）だけを準備する。変更がなければ数秒で終わる。
+    python3 kit.py build [...] 教材を再生成する（course/build.py）。
+    python3 kit.py bench       性能測定（bench/run_all.py）を実行する。
+    python3 kit.py instructor [--port N] [--no-browser]
+        講師用: course/ をルートにして JupyterLab を開く（Nbgrader → Formgrader で採点）。
+    python3 kit.py lock        requirements*.txt から constraints.txt を作り直す（保守担当者用）。
+"""
+import sys
+
+MIN_PYTHON = (3, 11)
+
+if sys.version_info < MIN_PYTHON:  # この判定より前に新しい構文を使わないこと
+    sys.stderr.write(
+        "エラー: Python %d.%d 以上が必要です（現在は %d.%d）。\n"
+        "Python %d.%d 以上をインストールし、例えば `python3.11 kit.py start` のように実行してください。\n"
+        % (MIN_PYTHON + sys.version_info[:2] + MIN_PYTHON)
+    )
+    sys.exit(1)
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+STAMP = VENV / ".kit-stamp"
+STAMP_VERSION = "kit-stamp-1"
+REQUIREMENTS = ["requirements.txt", "requirements-test.txt"]
+CONSTRAINTS = "constraints.txt"
+HASHED_FILES = REQUIREMENTS + [CONSTRAINTS, "pyproject.toml"]
+BUILD_SCRIPT = ROOT / "course" / "build.py"
+INDEX = ROOT / "notebooks" / "index.ipynb"
+BENCH_SCRIPT = ROOT / "bench" / "run_all.py"
+DEFAULT_PORT = 8888
+
+# JupyterLab を日本語 UI にし、「Jupyter のニュースを受け取りますか？」の通知を出さない設定。
+LAB_OVERRIDES = {
+    "@jupyterlab/translation-extension:plugin": {"locale": "ja_JP"},
+    "@jupyterlab/apputils-extension:notification": {"fetchNews": "false"},
+}
+
+
+class KitError(Exception):
+    """利用者に日本語で伝えるエラー（トレースバックは出さない）。"""
+
+
+def say(message):
+    print("[kit] " + message, flush=True)
+
+
+def warn(message):
+    print("[kit] 注意: " + message, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- 仮想環境
+
+def venv_bin(name):
+    if os.name == "nt":
+        exe = VENV / "Scripts" / (name + ".exe")
+        return exe if name == "python" or exe.exists() else VENV / "Scripts" / name
+    return VENV / "bin" / name
+
+
+def venv_python():
+    return venv_bin("python")
+
+
+def venv_is_usable():
+    py = venv_python()
+    if not py.exists():
+        return False
+    try:
+        out = subprocess.run(
+            [str(py), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True, text=True, timeout=60,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    if out.returncode != 0:
+        return False
+    major, minor = (int(x) for x in out.stdout.strip().split("."))
+    return (major, minor) >= MIN_PYTHON
+
+
+def create_venv():
+    if VENV.exists():
+        warn(".venv が壊れているか Python が古いため、作り直します。")
+        shutil.rmtree(VENV)
+    say("仮想環境 .venv を作成しています...")
+    result = subprocess.run([sys.executable, "-m", "venv", str(VENV)],
+                            capture_output=True, text=True)
+    if result.returncode != 0 or not venv_python().exists():
+        sys.stderr.write(result.stdout + result.stderr)
+        hint = ""
+        if "ensurepip" in (result.stdout + result.stderr) or sys.platform.startswith("linux"):
+            hint = ("\nDebian/Ubuntu では venv 機能が別パッケージです: "
+                    "sudo apt-get install python3-venv（または python3.11-venv）")
+        raise KitError("仮想環境 .venv を作成できませんでした。" + hint)
+
+
+def requirement_hash():
+    h = hashlib.sha256(STAMP_VERSION.encode())
+    for name in HASHED_FILES:
+        path = ROOT / name
+        h.update(b"\0" + name.encode() + b"\0")
+        h.update(path.read_bytes() if path.exists() else b"<missing>")
+    cfg = VENV / "pyvenv.cfg"
+    h.update(b"\0pyvenv.cfg\0")
+    h.update(cfg.read_bytes() if cfg.exists() else b"<missing>")
+    return h.hexdigest()
+
+
+@contextmanager
+def setup_lock():
+    """同時に2つの setup が pip を走らせないための排他ロック（POSIX のみ）。"""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    key = hashlib.sha256(str(ROOT).encode()).hexdigest()[:16]
+    lock_path = Path(tempfile.gettempdir()) / ("cnkit-kit-%s.lock" % key)
+    with open(lock_path, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def pip_install():
+    for name in HASHED_FILES:
+        if not (ROOT / name).exists():
+            raise KitError("%s が見つかりません。リポジトリが欠けていないか確認してください。" % name)
+    cmd = [str(venv_python()), "-m", "pip", "install",
+           "--disable-pip-version-check", "--quiet", "--progress-bar", "off"]
+    for name in REQUIREMENTS:
+        cmd += ["-r", str(ROOT / name)]
+    cmd += ["-c", str(ROOT / CONSTRAINTS), "-e", str(ROOT)]
+    say("パッケージをインストールしています（初回は数分かかります）...")
+    result = subprocess.run(cmd, cwd=str(ROOT))
+    if result.returncode != 0:
+        raise KitError(
+            "パッケージのインストールに失敗しました（pip の終了コード %d）。\n"
+            "上に表示された pip のメッセージを確認してください。多くの場合はネットワーク接続"
+            "（社内プロキシなら環境変数 HTTPS_PROXY）の問題です。直したら同じコマンドをもう一度実行してください。"
+            % result.returncode
+        )
+
+
+def lab_settings_dir():
+    return VENV / "share" / "jupyter" / "lab" / "settings"
+
+
+def write_lab_overrides():
+    """<venv>/share/jupyter/lab/settings/overrides.json に日本語化の設定を書く（既存の設定とは統合）。"""
+    path = lab_settings_dir() / "overrides.json"
+    data = {}
+    if path.exists():
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict):
+                raise ValueError("not an object")
+        except ValueError:
+            warn("%s が読めないため書き直します。" % path)
+            data = {}
+    merged = dict(data)
+    for plugin, values in LAB_OVERRIDES.items():
+        current = merged.get(plugin)
+        merged[plugin] = dict(current) if isinstance(current, dict) else {}
+        merged[plugin].update(values)
+    if merged != data or not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(merged, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        say("JupyterLab を日本語表示に設定しました。")
+
+
+def setup(force=False):
+    started = time.monotonic()
+    with setup_lock():
+        if not venv_is_usable():
+            create_venv()
+        digest = requirement_hash()
+        current = STAMP.read_text().strip() if STAMP.exists() else ""
+        if force or current != digest:
+            if STAMP.exists():
+                STAMP.unlink()
+            pip_install()
+            STAMP.write_text(requirement_hash() + "\n")
+            say("インストール完了（%.0f 秒）。" % (time.monotonic() - started))
+        else:
+            say("環境は準備済みです（依存パッケージに変更なし）。")
+        write_lab_overrides()
+
+
+# ---------------------------------------------------------------- コマンド
+
+def run(cmd, env=None):
+    return subprocess.call([str(c) for c in cmd], cwd=str(ROOT), env=env)
+
+
+def display_available():
+    if sys.platform in ("darwin", "win32", "cygwin"):
+        return True
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return True
+    # WSL はブラウザを Windows 側で開けることが多い
+    return "microsoft" in platform.release().lower()
+
+
+def ensure_index():
+    if INDEX.exists():
+        return True
+    if not BUILD_SCRIPT.exists():
+        warn("notebooks/index.ipynb も course/build.py もありません。ファイル一覧から開いてください。")
+        return False
+    say("目次ノートブック notebooks/index.ipynb を作成しています...")
+    rc = run([venv_python(), BUILD_SCRIPT, "--index-only"])
+    if rc != 0 or not INDEX.exists():
+        warn("目次の作成に失敗しました（終了コード %d）。ファイル一覧から開いてください。" % rc)
+        return False
+    return True
+
+
+def launch_lab(root_dir, open_path, port, no_browser, extra, cwd):
+    jupyter = venv_bin("jupyter")
+    cmd = [str(jupyter), "lab"]
+    if open_path:
+        cmd.append(open_path)
+    cmd += [
+        "--ServerApp.root_dir=%s" % root_dir,
+        "--ServerApp.port=%d" % port,
+        "--ServerApp.ip=127.0.0.1",
+    ]
+    if no_browser or not display_available():
+        cmd.append("--no-browser")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        # コンテナや CI では root で動くことが多い。Jupyter は既定では root での起動を拒む。
+        cmd.append("--allow-root")
+    cmd += list(extra)
+    say("JupyterLab を起動します: http://127.0.0.1:%d/lab" % port)
+    say("（ポートが使用中なら別の番号になります。下に表示される URL を使ってください。"
+        "終了するにはこの画面で Ctrl+C を押します。）")
+    os.chdir(str(cwd))
+    if os.name == "nt":
+        try:
+            return subprocess.call(cmd)
+        except KeyboardInterrupt:
+            return 0
+    os.execv(cmd[0], cmd)  # 戻らない
+
+
+def lab_arguments(argv, prog):
+    parser = argparse.ArgumentParser(prog=prog, add_help=True)
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="ポート番号（既定 %d）" % DEFAULT_PORT)
+    parser.add_argument("--no-browser", action="store_true", help="ブラウザを自動で開かない")
+    return parser.parse_known_args(argv)
+
+
+def cmd_setup(argv):
+    parser = argparse.ArgumentParser(prog="kit.py setup")
+    parser.add_argument("--force", action="store_true", help="変更がなくても pip install をやり直す")
+    args = parser.parse_args(argv)
+    setup(force=args.force)
+    say("準備ができました。`python3 kit.py start` で講座を開けます。")
+    return 0
+
+
+def cmd_start(argv):
+    args, extra = lab_arguments(argv, "kit.py start")
+    setup()
+    has_index = ensure_index()
+    return launch_lab(ROOT, "notebooks/index.ipynb" if has_index else None,
+                      args.port, args.no_browser, extra, ROOT)
+
+
+def cmd_instructor(argv):
+    args, extra = lab_arguments(argv, "kit.py instructor")
+    setup()
+    course = ROOT / "course"
+    say("講師用: course/ をルートにします。採点はメニューの Nbgrader → Formgrader から。")
+    return launch_lab(course, None, args.port, args.no_browser, extra, course)
+
+
+def cmd_test(argv):
+    setup()
+    env = dict(os.environ)
+    env["MPLBACKEND"] = "Agg"
+    say("テストを実行しています...")
+    rc = run([venv_python(), "-m", "pytest", "-n", "2", "-q"] + list(argv), env=env)
+    if rc == 0:
+        say("すべてのテストに合格しました。")
+    elif rc == 5:
+        say("テストが1件も見つかりませんでした（失敗として扱います）。")
+    else:
+        say("失敗したテストがあります（pytest の終了コード %d）。" % rc)
+    return rc
+
+
+def cmd_build(argv):
+    setup()
+    if not BUILD_SCRIPT.exists():
+        raise KitError("course/build.py がありません。")
+    say("教材を生成しています（course/build.py）...")
+    return run([venv_python(), BUILD_SCRIPT] + list(argv))
+
+
+def cmd_bench(argv):
+    setup()
+    if not BENCH_SCRIPT.exists():
+        say("bench/run_all.py はまだありません。何もしません。")
+        return 0
+    return run([venv_python(), BENCH_SCRIPT] + list(argv))
+
+
+def cmd_lock(argv):
+    """requirements*.txt だけから一時的な環境を作り、その pip freeze を constraints.txt に書く。"""
+    if argv:
+        raise KitError("lock は引数を取りません。")
+    with tempfile.TemporaryDirectory(prefix="cnkit-lock-") as tmp:
+        env_dir = Path(tmp) / "venv"
+        say("一時的な仮想環境で依存関係を解決しています...")
+        if subprocess.call([sys.executable, "-m", "venv", str(env_dir)]) != 0:
+            raise KitError("一時的な仮想環境を作成できませんでした。")
+        py = env_dir / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+        cmd = [str(py), "-m", "pip", "install", "--disable-pip-version-check", "--quiet"]
+        for name in REQUIREMENTS:
+            cmd += ["-r", str(ROOT / name)]
+        if subprocess.call(cmd) != 0:
+            raise KitError("依存関係を解決できませんでした。")
+        frozen = subprocess.run([str(py), "-m", "pip", "freeze", "--exclude-editable"],
+                                capture_output=True, text=True, check=True).stdout
+    lines = sorted((l for l in frozen.splitlines() if l.strip() and not l.startswith("-e ")),
+                   key=str.lower)
+    header = (
+        "# requirements.txt と requirements-test.txt から作った環境の pip freeze（全依存を固定）。\n"
+        "# 手で編集しない。作り直すには: python3 kit.py lock（Python %d.%d で作成）\n"
+        % sys.version_info[:2]
+    )
+    (ROOT / CONSTRAINTS).write_text(header + "\n".join(lines) + "\n", encoding="utf-8")
+    say("constraints.txt を書き直しました（%d パッケージ）。" % len(lines))
+    return 0
+
+
+COMMANDS = {
+    "setup": cmd_setup,
+    "start": cmd_start,
+    "test": cmd_test,
+    "build": cmd_build,
+    "bench": cmd_bench,
+    "instructor": cmd_instructor,
+    "lock": cmd_lock,
+}
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        sys.stdout.reconfigure(errors="replace")
+        sys.stderr.reconfigure(errors="replace")
+    except (AttributeError, ValueError):
+        pass
+    if not argv or argv[0] in ("-h", "--help", "help") or argv[0] not in COMMANDS:
+        print(__doc__)
+        if argv and argv[0] not in ("-h", "--help", "help"):
+            print("不明なコマンドです: %s" % argv[0], file=sys.stderr)
+            return 2
+        return 0
+    try:
+        return COMMANDS[argv[0]](argv[1:])
+    except KitError as exc:
+        print("[kit] エラー: %s" % exc, file=sys.stderr, flush=True)
+        return 1
+    except KeyboardInterrupt:
+        print("\n[kit] 中断しました。", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
