@@ -60,6 +60,9 @@ class CO2Calculator(w.VBox):
             rows.append(w.HBox([w.Label(en.loc[code, "name_ja"], layout=w.Layout(width="90px")), box,
                                 w.Label(f"{_UNIT_LABEL.get(unit, unit)}/年")]))
         choices = supplier_choices(emissions_fy)
+        if supplier not in choices.values():  # a Japanese message, not the Dropdown's TraitError
+            raise CnkitError(f"{emissions_fy}年度の電力会社「{supplier}」の係数がデータにありません。"
+                             f"使える電力会社: {'、'.join(choices.values()) or 'なし（係数のある年度を指定してください）'}。")
         self.supplier = w.Dropdown(options=list(choices.items()), value=supplier, description="電力会社",
                                    style={"description_width": "90px"}, layout=w.Layout(width="420px"))
         self.factor = w.Dropdown(options=[(v, k) for k, v in ELECTRICITY_FACTORS.items()], value="basic",

@@ -29,7 +29,11 @@ def _float_format(v: float) -> str:
 
 
 def _handler(shell, etype, value, tb, tb_offset=None):
-    return [_HEAD, japanese_message(etype, value)]
+    stb = [_HEAD, japanese_message(etype, value)]
+    # IPython discards what a custom handler returns: show it ourselves. In a kernel this sends the
+    # "error" output (and fills the execute reply), which is what nbgrader looks for to fail a cell.
+    shell._showtraceback(etype, value, stb)
+    return stb
 
 
 def setup_notebook() -> None:

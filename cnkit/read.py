@@ -139,7 +139,7 @@ def _read_one(path: Path, aliases: dict[str, str], problems: list[str], changes:
                 bad("usage", "使用量が負の値です")
                 ok = False
             elif isinstance(rec["usage"], str) and rec["usage"].strip() != nz.nfkc(rec["usage"]):
-                note("usage", f"{usage:g}", "全角の数字・記号を半角にして読み取り")
+                note("usage", f"{usage:.12g}", "全角の数字・記号を半角にして読み取り")
         except ValueError as e:
             bad("usage", str(e))
             ok = False
@@ -157,7 +157,7 @@ def _read_one(path: Path, aliases: dict[str, str], problems: list[str], changes:
         out["unit"] = unit
         out["usage"] = usage * mult
         if mult != 1.0:
-            note("usage", f"{out['usage']:g} {unit}", f"単位 {nz.nfkc(rec['unit'])} を {unit} に換算")
+            note("usage", f"{out['usage']:.12g} {unit}", f"単位 {str(rec['unit']).strip()} を {unit} に換算")
         charge = rec.get("charge_yen")
         if nz.is_blank(charge):
             out["charge_yen"] = float("nan")
@@ -236,21 +236,24 @@ def _apply_corrections(df: pd.DataFrame, problems: list[str], changes: list[dict
         if len(normal) > 1:
             where = "、".join(f"{r.file} {r.row}行目 列「{COLUMNS['month']}」の値「{r.month_raw}」" for r in normal.itertuples())
             problems.append(f"{_label(first)} の請求書が重複しています（{where}）。再発行なら区分に「{CORRECTION}」と書いてください。")
+            keep.append(g.index[0])  # reported above, not also as a missing month
             continue
         if len(fixes) > 1:
             where = "、".join(f"{r.file} {r.row}行目" for r in fixes.itertuples())
             problems.append(f"{_label(first)} の訂正が複数あります（{where}）。最新の1行だけにしてください。")
+            keep.append(g.index[0])  # reported above, not also as a missing month
             continue
         if len(fixes) == 1 and len(normal) == 0:
             r = fixes.iloc[0]
             problems.append(f"{r['file']} {r['row']}行目 列「{COLUMNS['kind']}」の値「{CORRECTION}」: {_label(r)} の訂正がありますが、"
                             "訂正される元の請求書がありません。")
+            keep.append(g.index[0])  # reported above, not also as a missing month
             continue
         if len(fixes) == 1:
             old, new = normal.iloc[0], fixes.iloc[0]
             changes.append({"file": new["file"], "row": int(new["row"]), "column": COLUMNS["usage"],
-                            "before": f"{old['usage']:g}（{old['file']} {old['row']}行目）",
-                            "after": f"{new['usage']:g}", "reason": f"{_label(new)} は訂正の請求書で置き換え"})
+                            "before": f"{old['usage']:.12g}（{old['file']} {old['row']}行目）",
+                            "after": f"{new['usage']:.12g}", "reason": f"{_label(new)} は訂正の請求書で置き換え"})
             keep.append(fixes.index[0])
         else:
             keep.append(normal.index[0])

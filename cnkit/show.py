@@ -16,6 +16,8 @@ from matplotlib.ticker import FuncFormatter
 
 import pandas as pd
 
+from .errors import CnkitError
+
 matplotlib.rcParams["axes.unicode_minus"] = False
 
 #: Okabe–Ito palette (colour-blind safe), in a fixed order
@@ -98,6 +100,8 @@ def scope_chart(em: pd.DataFrame, title: str = "Scope別のCO2排出量") -> Fig
 def monthly_chart(em: pd.DataFrame, fiscal_year: int, title: str | None = None) -> Figure:
     """Stacked bars of t-CO2 per month (April → March) by energy for one fiscal year."""
     d = em[em["fiscal_year"] == fiscal_year]
+    if d.empty:
+        raise CnkitError(f"{fiscal_year}年度のデータがありません（表にある年度: {sorted(set(em['fiscal_year']))}）。")
     t = d.groupby(["month", "energy_ja"])["co2_t"].sum().unstack("energy_ja").fillna(0).sort_index()
     order = t.sum().sort_values(ascending=False).index
     fig, ax = _figure(8.5, 4.3)
