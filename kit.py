@@ -210,8 +210,21 @@ def setup(force=False):
 
 # ---------------------------------------------------------------- コマンド
 
+def venv_env(extra=None):
+    """The environment of an activated .venv: its bin folder first on PATH.
+
+    nbgrader calls the ``alembic`` command for its gradebook, so the venv's tools must be on PATH
+    (for the Lab's Formgrader and assignment list, the build and the tests alike).
+    """
+    env = dict(os.environ)
+    env["VIRTUAL_ENV"] = str(VENV)
+    env["PATH"] = str(venv_python().parent) + os.pathsep + env.get("PATH", "")
+    env.update(extra or {})
+    return env
+
+
 def run(cmd, env=None):
-    return subprocess.call([str(c) for c in cmd], cwd=str(ROOT), env=env)
+    return subprocess.call([str(c) for c in cmd], cwd=str(ROOT), env=env or venv_env())
 
 
 def display_available():
@@ -259,10 +272,10 @@ def launch_lab(root_dir, open_path, port, no_browser, extra, cwd):
     os.chdir(str(cwd))
     if os.name == "nt":
         try:
-            return subprocess.call(cmd)
+            return subprocess.call(cmd, env=venv_env())
         except KeyboardInterrupt:
             return 0
-    os.execv(cmd[0], cmd)  # 戻らない
+    os.execve(cmd[0], cmd, venv_env())  # 戻らない
 
 
 def lab_arguments(argv, prog):
@@ -299,8 +312,7 @@ def cmd_instructor(argv):
 
 def cmd_test(argv):
     setup()
-    env = dict(os.environ)
-    env["MPLBACKEND"] = "Agg"
+    env = venv_env({"MPLBACKEND": "Agg"})
     say("テストを実行しています...")
     rc = run([venv_python(), "-m", "pytest", "-n", "2", "-q"] + list(argv), env=env)
     if rc == 0:
