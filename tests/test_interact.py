@@ -161,7 +161,7 @@ def test_inert_while_grading(monkeypatch):
     def boom(*a, **k):
         raise AssertionError("the calculator must not compute while grading")
 
-    monkeypatch.setattr(interact, "annual_co2", boom)
+    monkeypatch.setattr(interact.co2, "annual_co2", boom)
     widget = interact.co2_calculator(2025, usage=A_SHA, supplier="tepco_ep")
     assert isinstance(widget, w.HTML)
     assert not isinstance(widget, interact.CO2Calculator)

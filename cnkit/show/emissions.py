@@ -1,87 +1,35 @@
-"""Show layer: matplotlib charts with Japanese titles, labels and units.
-
-Charts are built on :class:`matplotlib.figure.Figure` (not pyplot), so a notebook shows a
-returned figure once and nothing is left open. The Japanese font is IPAexGothic, bundled
-with ``matplotlib-fontja``. Colours follow the Okabe–Ito palette (colour-blind safe).
-"""
+"""Charts of CO2 by energy, scope, month and year (notebook 02)."""
 
 from __future__ import annotations
 
-import matplotlib
-
-import matplotlib_fontja  # noqa: F401  (registers and selects IPAexGothic)
+import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter
 
-import pandas as pd
-
-from .errors import CnkitError
-
-matplotlib.rcParams["axes.unicode_minus"] = False
-
-#: Okabe–Ito palette (colour-blind safe), in a fixed order
-PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000"]
-#: one colour per energy, the same in every chart
-ENERGY_COLORS = {
-    "電力": "#0072B2",
-    "都市ガス": "#009E73",
-    "A重油": "#D55E00",
-    "灯油": "#E69F00",
-    "LPG": "#CC79A7",
-    "ガソリン": "#F0E442",
-    "軽油": "#56B4E9",
-}
-SCOPE_COLORS = {1: "#D55E00", 2: "#0072B2"}
-_FONT = "IPAexGothic"
-# IPAexGothic lacks a few symbols the course uses (≥, ≤); DejaVu Sans (shipped with matplotlib) fills them in
-matplotlib.rcParams["font.family"] = [_FONT, "DejaVu Sans"]
-
-
-def font_name() -> str:
-    """The Japanese font family the charts use."""
-    return _FONT
-
-
-def _figure(width: float = 7.5, height: float = 4.2) -> tuple[Figure, object]:
-    fig = Figure(figsize=(width, height), layout="constrained")
-    ax = fig.add_subplot()
-    ax.grid(axis="y", color="#dddddd", linewidth=0.6)
-    ax.set_axisbelow(True)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    return fig, ax
-
-
-def _thousands(ax, axis: str = "y") -> None:
-    fmt = FuncFormatter(lambda v, _: f"{v:,.0f}")
-    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
-
-
-def _colors(names) -> list[str]:
-    return [ENERGY_COLORS.get(n, PALETTE[i % len(PALETTE)]) for i, n in enumerate(names)]
+from ..errors import CnkitError
+from .base import PALETTE, SCOPE_COLORS, energy_colors, new_figure, thousands
 
 
 def co2_by_energy_chart(em: pd.DataFrame, title: str = "エネルギー別のCO2排出量") -> Figure:
     """Horizontal bars of t-CO2 by energy, largest on top, with values."""
     s = em.groupby("energy_ja")["co2_t"].sum().sort_values()
-    fig, ax = _figure(7.5, 0.45 * len(s) + 1.6)
+    fig, ax = new_figure(7.5, 0.45 * len(s) + 1.6)
     ax.grid(axis="y", visible=False)
     ax.grid(axis="x", color="#dddddd", linewidth=0.6)
-    bars = ax.barh(s.index, s.values, color=_colors(s.index), edgecolor="#333333", linewidth=0.5)
+    bars = ax.barh(s.index, s.values, color=energy_colors(s.index), edgecolor="#333333", linewidth=0.5)
     ax.bar_label(bars, labels=[f"{v:,.1f}" for v in s.values], padding=3, fontsize=9)
     ax.set_title(title)
     ax.set_xlabel("CO2排出量（t-CO2）")
     ax.set_ylabel("エネルギー")
     ax.set_xlim(0, s.max() * 1.18 if len(s) and s.max() > 0 else 1)
-    _thousands(ax, "x")
+    thousands(ax, "x")
     return fig
 
 
 def scope_chart(em: pd.DataFrame, title: str = "Scope別のCO2排出量") -> Figure:
     """One stacked bar per fiscal year: Scope 1 (fuels) and Scope 2 (electricity)."""
     t = em.groupby(["fiscal_year", "scope"])["co2_t"].sum().unstack("scope").fillna(0)
-    fig, ax = _figure(6, 4)
+    fig, ax = new_figure(6, 4)
     bottom = pd.Series(0.0, index=t.index)
     labels = [f"{fy}年度" for fy in t.index]
     for scope in sorted(t.columns):
@@ -93,7 +41,7 @@ def scope_chart(em: pd.DataFrame, title: str = "Scope別のCO2排出量") -> Fig
     ax.set_xlabel("年度")
     ax.set_ylabel("CO2排出量（t-CO2）")
     ax.legend(loc="upper left", bbox_to_anchor=(1, 1), frameon=False)
-    _thousands(ax)
+    thousands(ax)
     return fig
 
 
@@ -104,10 +52,10 @@ def monthly_chart(em: pd.DataFrame, fiscal_year: int, title: str | None = None) 
         raise CnkitError(f"{fiscal_year}年度のデータがありません（表にある年度: {sorted(set(em['fiscal_year']))}）。")
     t = d.groupby(["month", "energy_ja"])["co2_t"].sum().unstack("energy_ja").fillna(0).sort_index()
     order = t.sum().sort_values(ascending=False).index
-    fig, ax = _figure(8.5, 4.3)
+    fig, ax = new_figure(8.5, 4.3)
     labels = [f"{m.month}月" for m in t.index]
     bottom = pd.Series(0.0, index=t.index)
-    for name, color in zip(order, _colors(order)):
+    for name, color in zip(order, energy_colors(order)):
         ax.bar(labels, t[name], bottom=bottom, color=color, label=name, width=0.7,
                edgecolor="#333333", linewidth=0.3)
         bottom += t[name]
@@ -123,7 +71,7 @@ def year_on_year_chart(em: pd.DataFrame, years: tuple[int, int], title: str = "�
     a, b = years
     t = em[em["fiscal_year"].isin(years)].groupby(["energy_ja", "fiscal_year"])["co2_t"].sum().unstack("fiscal_year")
     t = t.reindex(columns=[a, b]).fillna(0).sort_values(b, ascending=False)
-    fig, ax = _figure(8.5, 4.3)
+    fig, ax = new_figure(8.5, 4.3)
     x = range(len(t))
     w = 0.38
     ax.bar([i - w / 2 for i in x], t[a], width=w, color="#BBBBBB", edgecolor="#333333", linewidth=0.4, label=f"{a}年度")
@@ -141,7 +89,7 @@ def year_on_year_chart(em: pd.DataFrame, years: tuple[int, int], title: str = "�
 def calculator_chart(result: pd.DataFrame, title: str = "年間CO2排出量（入力した使用量から）") -> Figure:
     """Bars of t-CO2 by energy for the CO2 calculator, coloured by scope."""
     d = result[result["co2_t"] > 0].sort_values("co2_t")
-    fig, ax = _figure(6.5, 0.4 * max(len(d), 1) + 1.6)
+    fig, ax = new_figure(6.5, 0.4 * max(len(d), 1) + 1.6)
     ax.grid(axis="y", visible=False)
     ax.grid(axis="x", color="#dddddd", linewidth=0.6)
     if d.empty:

@@ -1,20 +1,16 @@
-"""Interact layer: ipywidgets calculators wired to the pure functions.
-
-The widgets hold no arithmetic: they read inputs, call the calculate layer and show the
-result. While nbgrader grades (``NBGRADER_EXECUTION`` is set) they show a short note instead.
-"""
+"""The CO2 calculator of notebook 02: annual usage per energy → CO2 by energy, Scope 1/2, kL, chart."""
 
 from __future__ import annotations
 
 import html
-import os
 
 import ipywidgets as w
 from IPython.display import display
 
-from .calculate import ELECTRICITY_FACTORS, annual_co2
-from .errors import CnkitError
-from .reference import energies, supplier_choices
+from ..calculate import ELECTRICITY_FACTORS, annual_co2
+from ..errors import CnkitError
+from ..reference import energies, supplier_choices
+from .common import grading, inert, message
 
 #: the calculator's inputs: energy → (unit shown to the trainee, default step)
 CALCULATOR_UNITS = {
@@ -27,20 +23,6 @@ CALCULATOR_UNITS = {
     "diesel": "L",
 }
 _UNIT_LABEL = {"m3": "m³"}
-
-
-def grading() -> bool:
-    """True while nbgrader executes the notebook (widgets stay inert then)."""
-    return bool(os.environ.get("NBGRADER_EXECUTION"))
-
-
-def _inert(name: str) -> w.HTML:
-    return w.HTML(f"<i>（採点中のため「{html.escape(name)}」は表示しません）</i>")
-
-
-def _message(text: str) -> str:
-    return ("<div style='color:#8a1c00;background:#fff4e5;border-left:4px solid #D55E00;"
-            f"padding:6px 10px'>⚠ {html.escape(text)}</div>")
 
 
 class CO2Calculator(w.VBox):
@@ -87,12 +69,12 @@ class CO2Calculator(w.VBox):
                           emissions_fy=self.emissions_fy)
 
     def _update(self, change=None) -> None:
-        from .show import calculator_chart
+        from ..show import calculator_chart
 
         try:
             res = self.compute()
         except CnkitError as exc:
-            self.result.value = _message(str(exc))
+            self.result.value = message(str(exc))
             self.chart.clear_output()
             return
         s1 = res.loc[res["scope"] == 1, "co2_t"].sum()
@@ -115,5 +97,5 @@ class CO2Calculator(w.VBox):
 def co2_calculator(emissions_fy: int = 2025, usage: dict | None = None, supplier: str = "default"):
     """The CO2 calculator widget of notebook 02 (inert while nbgrader grades)."""
     if grading():
-        return _inert("CO2かんたん計算")
+        return inert("CO2かんたん計算")
     return CO2Calculator(emissions_fy, usage, supplier)

@@ -1,0 +1,24 @@
+"""Shared pieces of the widgets: the grading switch and the Japanese message box."""
+
+from __future__ import annotations
+
+import html
+import os
+
+import ipywidgets as w
+
+
+def grading() -> bool:
+    """True while nbgrader executes the notebook (widgets stay inert then)."""
+    return bool(os.environ.get("NBGRADER_EXECUTION"))
+
+
+def inert(name: str) -> w.HTML:
+    """What a widget factory returns while nbgrader grades: a one-line note, no computation."""
+    return w.HTML(f"<i>（採点中のため「{html.escape(name)}」は表示しません）</i>")
+
+
+def message(text: str) -> str:
+    """HTML for a Japanese warning shown inside a widget (instead of a traceback)."""
+    return ("<div style='color:#8a1c00;background:#fff4e5;border-left:4px solid #D55E00;"
+            f"padding:6px 10px'>⚠ {html.escape(text)}</div>")

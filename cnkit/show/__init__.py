@@ -1,0 +1,15 @@
+"""Show layer: matplotlib charts with Japanese titles, axis labels and units.
+
+Charts are built on :class:`matplotlib.figure.Figure` (not pyplot), so a notebook shows a
+returned figure once and nothing is left open. The Japanese font is IPAexGothic, bundled
+with ``matplotlib-fontja``; colours follow the Okabe–Ito palette (colour-blind safe).
+One module per topic; this package re-exports the chart functions.
+"""
+
+from .base import ENERGY_COLORS, PALETTE, SCOPE_COLORS, font_name, new_figure
+from .emissions import calculator_chart, co2_by_energy_chart, monthly_chart, scope_chart, year_on_year_chart
+
+__all__ = [
+    "ENERGY_COLORS", "PALETTE", "SCOPE_COLORS", "font_name", "new_figure",
+    "calculator_chart", "co2_by_energy_chart", "monthly_chart", "scope_chart", "year_on_year_chart",
+]

@@ -1,0 +1,59 @@
+"""Shared chart style: Japanese font, colour-blind-safe palette, figure helpers.
+
+Charts are built on :class:`matplotlib.figure.Figure` (not pyplot), so a notebook shows a
+returned figure once and nothing is left open. The Japanese font is IPAexGothic, bundled
+with ``matplotlib-fontja``. Colours follow the Okabe–Ito palette (colour-blind safe).
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+import matplotlib_fontja  # noqa: F401  (registers and selects IPAexGothic)
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+matplotlib.rcParams["axes.unicode_minus"] = False
+
+#: Okabe–Ito palette (colour-blind safe), in a fixed order
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000"]
+#: one colour per energy, the same in every chart
+ENERGY_COLORS = {
+    "電力": "#0072B2",
+    "都市ガス": "#009E73",
+    "A重油": "#D55E00",
+    "灯油": "#E69F00",
+    "LPG": "#CC79A7",
+    "ガソリン": "#F0E442",
+    "軽油": "#56B4E9",
+}
+SCOPE_COLORS = {1: "#D55E00", 2: "#0072B2"}
+_FONT = "IPAexGothic"
+# IPAexGothic lacks a few symbols the course uses (≥, ≤); DejaVu Sans (shipped with matplotlib) fills them in
+matplotlib.rcParams["font.family"] = [_FONT, "DejaVu Sans"]
+
+
+def font_name() -> str:
+    """The Japanese font family the charts use."""
+    return _FONT
+
+
+def new_figure(width: float = 7.5, height: float = 4.2) -> tuple[Figure, object]:
+    fig = Figure(figsize=(width, height), layout="constrained")
+    ax = fig.add_subplot()
+    ax.grid(axis="y", color="#dddddd", linewidth=0.6)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return fig, ax
+
+
+def thousands(ax, axis: str = "y") -> None:
+    fmt = FuncFormatter(lambda v, _: f"{v:,.0f}")
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
+
+
+def energy_colors(names) -> list[str]:
+    return [ENERGY_COLORS.get(n, PALETTE[i % len(PALETTE)]) for i, n in enumerate(names)]
+
+
