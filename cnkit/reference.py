@@ -115,3 +115,12 @@ def load_company(company_id: str) -> Company:
     with open(folder / "profile.yml", encoding="utf-8") as f:
         profile = yaml.safe_load(f)
     return Company(company_id, folder, profile)
+
+
+def programme_value(programme: str, item: str) -> float:
+    """A number from ``finance/programmes.csv`` (loan, certification and initiative rules)."""
+    df = _csv("finance", "programmes.csv")
+    hit = df[(df["programme"] == programme) & (df["item"] == item)]
+    if hit.empty:
+        raise CnkitError(f"finance/programmes.csv に「{programme} / {item}」がありません。")
+    return float(hit["value"].iloc[0])
