@@ -26,6 +26,8 @@ A_SHA = DATASETS / "companies" / "a_sha"
 GENERATOR = DATASETS / "generators" / "a_sha.py"
 MANIFEST_SCRIPT = DATASETS / "generators" / "manifest.py"
 GENERATED_FILES = {"profile.yml", "equipment.csv", "bills_electricity.xlsx", "bills_fuel.csv", "README.md"}
+# maintained by hand, outside the generator (documented in datasets/README.md; checked by tests/test_measures.py)
+HAND_MAINTAINED_FILES = {"measures.csv"}
 
 # DESIGN.md §3: FY2025 targets in base units (kWh; 千m³; kL; t)
 DESIGN_TARGETS = {
@@ -144,7 +146,7 @@ def test_generator_reproduces_committed_files(tmp_path):
                             cwd=ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert {p.name for p in out.iterdir()} == GENERATED_FILES
-    assert {p.name for p in A_SHA.iterdir() if p.is_file()} == GENERATED_FILES
+    assert {p.name for p in A_SHA.iterdir() if p.is_file()} - HAND_MAINTAINED_FILES == GENERATED_FILES
     differ = [name for name in sorted(GENERATED_FILES)
               if (out / name).read_bytes() != (A_SHA / name).read_bytes()]
     assert not differ, f"regenerate with `python datasets/generators/a_sha.py`: {differ}"
