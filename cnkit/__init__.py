@@ -10,7 +10,16 @@ from __future__ import annotations
 
 import importlib
 
-from .calculate import ELECTRICITY_FACTORS, annual_co2, crude_oil_kl, emissions, factor_table, summary, threshold_checks
+from .calculate import (
+    ELECTRICITY_FACTORS,
+    annual_co2,
+    crude_oil_kl,
+    diagnose_stage,
+    emissions,
+    factor_table,
+    summary,
+    threshold_checks,
+)
 from .errors import BillError, CheckFailed, CnkitError
 from .notebook import setup_notebook
 from .paths import data_path, datasets_dir
@@ -19,12 +28,13 @@ from .reference import load_company
 
 __version__ = "0.1.0"
 
-_LAZY = {"show": ".show", "interact": ".interact", "check": ".check", "co2_calculator": ".interact"}
+_LAZY = {"show": ".show", "interact": ".interact", "check": ".check", "co2_calculator": ".interact",
+         "self_check_sheet": ".interact"}
 
 __all__ = [
     "ELECTRICITY_FACTORS", "BillError", "BillsRead", "CheckFailed", "CnkitError", "annual_co2",
-    "co2_calculator", "crude_oil_kl", "data_path", "datasets_dir", "emissions", "factor_table",
-    "load_company", "read_bills", "setup_notebook", "summary", "threshold_checks",
+    "co2_calculator", "crude_oil_kl", "data_path", "datasets_dir", "diagnose_stage", "emissions", "factor_table",
+    "load_company", "read_bills", "self_check_sheet", "setup_notebook", "summary", "threshold_checks",
     "show", "interact", "check",
 ]
 
@@ -32,5 +42,5 @@ __all__ = [
 def __getattr__(name: str):
     if name in _LAZY:
         module = importlib.import_module(_LAZY[name], __name__)
-        return getattr(module, name) if name == "co2_calculator" else module
+        return module if name == _LAZY[name].lstrip(".") else getattr(module, name)
     raise AttributeError(f"module 'cnkit' has no attribute {name!r}")

@@ -124,3 +124,37 @@ def programme_value(programme: str, item: str) -> float:
     if hit.empty:
         raise CnkitError(f"finance/programmes.csv に「{programme} / {item}」がありません。")
     return float(hit["value"].iloc[0])
+
+
+# --- notebook 01 (知る) and 09: self-check sheet, stages, support menus, policy, Scope 3 --------
+def self_check_items() -> pd.DataFrame:
+    """The 11 items of the J-Net21 CN self-check sheet, rewritten, each with its stage (``support/self_check_sheet.csv``)."""
+    return _copy(_csv("support", "self_check_sheet.csv")).set_index("item", drop=False)
+
+
+def stages() -> pd.DataFrame:
+    """The four KiduCO2-style stages 知る → 測る → 減らす → 備える, in order, with the next step (``support/stages.csv``)."""
+    return _copy(_csv("support", "stages.csv")).sort_values("order").set_index("stage", drop=False)
+
+
+def support_menus() -> pd.DataFrame:
+    """Support menus (seminars, calculation support, audits, subsidies, loans…) with the stage they fit (``support/support_menus.csv``)."""
+    return _copy(_csv("support", "support_menus.csv"))
+
+
+def scope3_categories() -> pd.DataFrame:
+    """The 15 Scope 3 categories (GHG Protocol; MOE/METI basic guideline) (``support/scope3_categories.csv``)."""
+    return _copy(_csv("support", "scope3_categories.csv")).set_index("category", drop=False)
+
+
+def policy_targets() -> pd.DataFrame:
+    """Climate targets and policy dates (Paris, Japan 2030/2035/2040/2050, GX-ETS, fossil-fuel levy) (``policy/targets.csv``)."""
+    df = _copy(_csv("policy", "targets.csv"))
+    for column in ("base_year", "target_year"):  # years stay whole numbers next to blanks
+        df[column] = df[column].astype("Int64")
+    return df.set_index("target_id", drop=False)
+
+
+def sme_survey() -> pd.DataFrame:
+    """Survey facts on why SMEs hold back on decarbonisation, with the survey named (``policy/sme_survey.csv``)."""
+    return _copy(_csv("policy", "sme_survey.csv")).set_index("fact_id", drop=False)

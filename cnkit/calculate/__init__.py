@@ -9,11 +9,14 @@ from .emissions import (
     summary,
     threshold_checks,
 )
+from .stage import StageResult, diagnose_stage
 
 __all__ = [
     "ELECTRICITY_FACTORS",
+    "StageResult",
     "annual_co2",
     "crude_oil_kl",
+    "diagnose_stage",
     "emissions",
     "factor_table",
     "summary",

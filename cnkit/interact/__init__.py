@@ -7,5 +7,6 @@ One module per widget; this package re-exports the factories.
 
 from .co2 import CALCULATOR_UNITS, CO2Calculator, co2_calculator
 from .common import grading
+from .stage import SelfCheckSheet, self_check_sheet
 
-__all__ = ["CALCULATOR_UNITS", "CO2Calculator", "co2_calculator", "grading"]
+__all__ = ["CALCULATOR_UNITS", "CO2Calculator", "SelfCheckSheet", "co2_calculator", "grading", "self_check_sheet"]
