@@ -124,3 +124,107 @@ def test_sbt_path_is_linear():
     assert path[2025] == 560 and path[2030] == pytest.approx(560 * (1 - 5 * rate))
     diffs = {round(path[y] - path[y + 1], 9) for y in range(2025, 2030)}
     assert len(diffs) == 1
+
+
+# --- notebook 08 additions: SPT level, guarantee fee, Kawasaki benefit, cases, eligibility table --------
+def test_spt_limit_is_the_average_emissions_bound():
+    # 産業 4 %: base 420 → mean emissions must be ≤ 420 × 0.96 = 403.2
+    assert f.spt_emissions_limit("産業", 420) == pytest.approx(403.2)
+    assert f.spt_emissions_limit("業務", 1000) == pytest.approx(940)
+    # meeting the SPT ⇔ the period's mean emissions ≤ the limit (years make up for each other)
+    for yearly in ({2023: 410, 2024: 400, 2025: 399.6}, {2023: 418, 2024: 410, 2025: 392}, {2023: 380, 2024: 420, 2025: 410}):
+        mean = sum(yearly.values()) / 3
+        ok = f.zero_carbon_framework("産業", 420, yearly, has_site_in_kyoto=True).ok
+        assert ok is (mean <= 403.2 + 1e-9), yearly
+    with pytest.raises(CnkitError, match="部門「商業」"):
+        f.spt_emissions_limit("商業", 100)
+
+
+def test_case_c_sha_misses_the_spt_despite_a_big_last_year():
+    y = f.borrower_emissions("c_sha")
+    base = (y[2020] + y[2021] + y[2022]) / 3
+    assert base == pytest.approx(420)
+    # rates 2/420, 10/420, 28/420 → mean 40/1260 ≈ 3.17 % < 4 %; the last year alone is 6.7 %
+    rate = f.average_reduction_rate(base, {fy: y[fy] for fy in (2023, 2024, 2025)})
+    assert rate == pytest.approx(40 / 1260)
+    assert (base - y[2025]) / base > V["kyoto_zcf", "spt_industrial"]
+    assert not f.zero_carbon_framework("産業", base, {fy: y[fy] for fy in (2023, 2024, 2025)}, has_site_in_kyoto=True).ok
+    with pytest.raises(CnkitError, match="z_sha"):
+        f.borrower_emissions("z_sha")
+
+
+def test_case_c_sha_loan():
+    c = f.borrower_cases().loc["c_sha"]
+    # 30 million over 5 years, −0.1 %pt: balances 30, 24, 18, 12, 6 million → 90 million × 0.001 = 90,000 yen
+    assert f.interest_saved(float(c["loan_yen"]), int(c["installments"]), float(c["step_down"])) == pytest.approx(90_000)
+    assert c["loan_yen"] < V["conventional_sll", "minimum_loan"]
+
+
+def test_guarantee_fee_formula():
+    # 20,000,000 × 1.15 % × 84/12 × 0.55 (25 or more instalments) = 885,500 yen
+    assert f.guarantee_fee(20_000_000, 0.0115, 84, installments=84) == pytest.approx(885_500)
+    # bullet: 20,000,000 × 1.15 % × 84/12 = 1,610,000
+    assert f.guarantee_fee(20_000_000, 0.0115, 84) == pytest.approx(1_610_000)
+    base = 1_000_000 * 0.01 * 12 / 12
+    for n, coef in ((1, 0.70), (6, 0.70), (7, 0.65), (12, 0.65), (13, 0.60), (24, 0.60), (25, 0.55), (120, 0.55)):
+        assert f.guarantee_fee(1_000_000, 0.01, 12, installments=n) == pytest.approx(base * coef), n
+
+
+@pytest.mark.parametrize("args,kwargs,match", [
+    ((-1, 0.01, 12), {}, "融資額"),
+    ((1e6, 0.19, 12), {}, "大きすぎ"),
+    ((1e6, 0.01, 0), {}, "保証期間"),
+    ((1e6, 0.01, 12.5), {}, "保証期間"),
+    ((1e6, 0.01, 12), {"installments": True}, "返済の回数"),
+    ((1e6, "1%", 12), {}, "保証料率"),
+])
+def test_guarantee_fee_rejects_bad_input(args, kwargs, match):
+    with pytest.raises(CnkitError, match=match):
+        f.guarantee_fee(*args, **kwargs)
+
+
+def test_guarantee_rates_in_the_data_are_the_nine_category_range():
+    assert V["credit_guarantee", "fee_rate_lowest"] <= V["credit_guarantee", "course_fee_rate"] <= V["credit_guarantee", "fee_rate_highest"]
+    assert (V["credit_guarantee", "fee_rate_lowest"], V["credit_guarantee", "fee_rate_highest"]) == (0.0045, 0.019)
+
+
+def test_guarantee_coefficients_cover_every_count_once():
+    with open(ROOT / "datasets" / "finance" / "guarantee_fee_coefficients.csv", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert all(r["source"].strip() and r["unit"].strip() for r in rows)
+    edges = [(int(r["installments_min"]), int(r["installments_max"]) if r["installments_max"] else None) for r in rows]
+    assert edges[0][0] == 1 and edges[-1][1] is None
+    for (lo1, hi1), (lo2, _) in zip(edges, edges[1:]):
+        assert lo2 == hi1 + 1
+
+
+def test_kawasaki_guarantee_fee_subsidy():
+    assert f.kawasaki_guarantee_fee_subsidy(885_500, certified=True) == pytest.approx(885_500)  # 100 %
+    assert f.kawasaki_guarantee_fee_subsidy(885_500, certified=False) == 0
+    with pytest.raises(CnkitError, match="True か False"):
+        f.kawasaki_guarantee_fee_subsidy(1_000, certified="はい")
+
+
+def test_eligibility_table_for_d_sha():
+    d = f.borrower_cases().loc["d_sha"]
+    t = f.eligibility_table(d).set_index("制度")["該当・参加可"]
+    # 260 staff (≥ 250) and 9.6 bn yen = 60 M€ (≥ 50 M€) fail; assets 20 M€ and no FLAG pass → 2 of 4
+    assert list(t.values) == [False, True, True, True]
+    reasons = f.eligibility_table(d).set_index("制度")["理由"]
+    assert "2 つしか" in reasons.iloc[0] and "トラック" in reasons.iloc[2]
+
+
+def test_eligibility_table_outside_kyoto_and_overrides():
+    case = {"prefecture": "神奈川県", "employees": 48, "turnover_yen": 1.5e9, "assets_yen": 1.2e9, "trucks": 2}
+    t = f.eligibility_table(case, scope12_t=560, annual_kwh=640_000, crude_kl=2_000).set_index("制度")
+    assert list(t["該当・参加可"]) == [True, True, False, True]  # Kyoto's ordinance does not apply outside Kyoto
+    assert "京都府内に事業所がない" in t["理由"].iloc[2]
+    with pytest.raises(CnkitError, match="scope12_t"):
+        f.eligibility_table(case, annual_kwh=1, crude_kl=1)
+
+
+def test_case_files_have_sources():
+    for name in ("borrower_cases.csv", "borrower_emissions.csv"):
+        with open(ROOT / "datasets" / "finance" / name, encoding="utf-8") as fh:
+            for r in csv.DictReader(fh):
+                assert r["source"].strip() and r["is_assumption"] == "true", (name, r)

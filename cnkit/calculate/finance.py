@@ -69,7 +69,7 @@ def zero_carbon_framework(sector: str, base_t: float, yearly_t: Mapping[int, flo
     reasons = []
     if not has_site_in_kyoto:
         reasons.append("京都府内に事業所（工場・事業場・店舗など）がありません。")
-    if rate < spt:
+    if rate < spt - 1e-12:  # exactly on the SPT counts as met (no floating-point noise)
         reasons.append(f"基準年度比の平均削減率 {rate:.1%} が、{sector}部門のSPT {spt:.0%} に届いていません。")
     return Verdict(not reasons, reasons, {"spt": spt, "average_reduction_rate": rate})
 
@@ -178,3 +178,127 @@ def sbt_target_path(base_t: float, base_fy: int, target_fy: int) -> dict[int, fl
         raise CnkitError(f"目標年度 {target_fy} が基準年度 {base_fy} より前です。")
     rate = programme_value("sbt_sme", "linear_reduction_rate")
     return {fy: max(base * (1 - rate * (fy - base_fy)), 0.0) for fy in range(base_fy, target_fy + 1)}
+
+
+# --- notebook 08: SPT level, guarantee fee, Kawasaki benefit, cases, eligibility table --------------------
+# (the ESG-finance subsidy is a rule of cnkit.calculate.subsidies: datasets/subsidies/kawasaki_esg_finance.yml)
+def spt_emissions_limit(sector: str, base_t: float) -> float:
+    """The highest **average** yearly emissions over the period that still meets the sector's SPT (t-CO2).
+
+    The SPT is met when the mean of the yearly rates (base − E_y) / base is at least the SPT, i.e.
+    when mean(E_y) ≤ base × (1 − SPT): the years can make up for each other.
+    """
+    if sector not in ZCF_SECTORS:
+        raise CnkitError(f"部門「{sector}」はありません。{'・'.join(ZCF_SECTORS)} のどれかを指定してください。")
+    base = _number(base_t, "基準年度の排出量")
+    return base * (1 - programme_value("kyoto_zcf", ZCF_SECTORS[sector]))
+
+
+def _guarantee_coefficients():
+    from ..reference import _csv
+
+    return _csv("finance", "guarantee_fee_coefficients.csv")
+
+
+def guarantee_fee(loan_yen: float, fee_rate: float, months: int, *, installments: int = 0) -> float:
+    """Credit-guarantee fee (yen) as credit guarantee corporations compute it.
+
+    Bullet repayment (``installments=0``): loan × rate × months / 12. Equal instalments: the same
+    times the coefficient for the number of instalments (``guarantee_fee_coefficients.csv``:
+    e.g. 0.55 for 25 or more), which stands for the falling balance.
+    """
+    loan = _number(loan_yen, "融資額（円）")
+    rate = _number(fee_rate, "保証料率")
+    if rate >= 0.1:
+        raise CnkitError(f"保証料率 {fee_rate!r} が大きすぎます。年1.15% なら 0.0115 と入れます。")
+    for value, label in ((months, "保証期間（月数）"), (installments, "返済の回数")):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise CnkitError(f"{label}は 0 以上の整数にしてください（入力: {value!r}）。")
+    if months < 1:
+        raise CnkitError(f"保証期間（月数）は 1 以上にしてください（入力: {months!r}）。")
+    fee = loan * rate * months / 12
+    if installments == 0:
+        return fee
+    table = _guarantee_coefficients()
+    upper = table["installments_max"].fillna(float("inf"))
+    hit = table[(table["installments_min"] <= installments) & (installments <= upper)]
+    if hit.empty:
+        raise CnkitError(f"返済の回数 {installments} に合う係数が guarantee_fee_coefficients.csv にありません。")
+    return fee * float(hit["coefficient"].iloc[0])
+
+
+def kawasaki_guarantee_fee_subsidy(fee_yen: float, *, certified: bool) -> float:
+    """Yen of the guarantee fee that Kawasaki pays on the SDGs・脱炭素化取組支援融資 for a certified
+    脱炭素経営アクション推進事業者 (100 % of the fee). Without the certification this benefit is 0
+    (other city loan programmes may subsidise part of the fee: see the city's guide)."""
+    fee = _number(fee_yen, "信用保証料（円）")
+    if not isinstance(certified, bool):
+        raise CnkitError(f"certified（認定の有無）は True か False で入れてください（入力: {certified!r}）。")
+    return fee * programme_value("kawasaki_cert", "guarantee_fee_subsidy_share") if certified else 0.0
+
+
+def borrower_cases():
+    """The course's fictional borrowers for notebook 08 (``finance/borrower_cases.csv``), indexed by case_id."""
+    from ..reference import _csv
+
+    return _csv("finance", "borrower_cases.csv").copy().set_index("case_id", drop=False)
+
+
+def borrower_emissions(case_id: str) -> dict[int, float]:
+    """KPI emissions (t-CO2 from the sites in Kyoto) by fiscal year for a case (``finance/borrower_emissions.csv``)."""
+    from ..reference import _csv
+
+    df = _csv("finance", "borrower_emissions.csv")
+    rows = df[df["case_id"] == case_id]
+    if rows.empty:
+        known = sorted(set(df["case_id"]))
+        raise CnkitError(f"事例「{case_id}」の排出量はありません。あるのは {'、'.join(known)} です。")
+    return {int(r.fiscal_year): float(r.kpi_t) for r in rows.itertuples()}
+
+
+def _case_value(case: Mapping, key: str, default=0):
+    value = case.get(key, default) if hasattr(case, "get") else default
+    if value is None or (isinstance(value, float) and value != value):
+        return default
+    return value
+
+
+def eligibility_table(case: Mapping, *, scope12_t: float | None = None, annual_kwh: float | None = None,
+                      crude_kl: float | None = None):
+    """One row per programme — 中小企業版SBT, 再エネ100宣言 RE Action, 京都府 特定事業者, 省エネ法 特定事業者 —
+    with ○/× and the reasons, for a case (a row of :func:`borrower_cases` or a dict with the same keys).
+
+    ``scope12_t``, ``annual_kwh`` and ``crude_kl`` override the case's values (e.g. A社's, from its bills).
+    The 省エネ法 check reuses :func:`cnkit.threshold_checks`.
+    """
+    import pandas as pd
+
+    from ..reference import thresholds
+    from .emissions import threshold_checks
+
+    s12 = scope12_t if scope12_t is not None else _case_value(case, "scope12_t", None)
+    kwh = annual_kwh if annual_kwh is not None else _case_value(case, "annual_kwh", None)
+    kl = crude_kl if crude_kl is not None else _case_value(case, "crude_kl", None)
+    for value, label in ((s12, "scope12_t（Scope 1＋2 の排出量）"), (kwh, "annual_kwh（年間消費電力量）"),
+                         (kl, "crude_kl（原油換算のエネルギー使用量）")):
+        if value is None:
+            raise CnkitError(f"{label} がありません。事例のデータにないときは引数で渡してください。")
+    sbt = sbt_sme_eligibility(float(s12), int(_case_value(case, "employees")), float(_case_value(case, "turnover_yen")),
+                              float(_case_value(case, "assets_yen")),
+                              financial_or_oil_gas=bool(_case_value(case, "financial_or_oil_gas", False)),
+                              mandatory_flag=bool(_case_value(case, "mandatory_flag", False)))
+    re_action = re_action_eligibility(float(kwh), float(_case_value(case, "power_business_revenue_share", 0.0)))
+    kyoto = kyoto_specified_business(float(kl), trucks=int(_case_value(case, "trucks")), buses=int(_case_value(case, "buses")),
+                                     taxis=int(_case_value(case, "taxis")), rail_cars=int(_case_value(case, "rail_cars")),
+                                     non_energy_ghg_t=float(_case_value(case, "non_energy_ghg_t", 0.0)))
+    label = thresholds().loc["specified_business", "label_ja"]
+    sho = threshold_checks(float(kl)).set_index("基準").loc[label]
+    in_kyoto = _case_value(case, "prefecture", "") == "京都府"
+    rows = [
+        ("中小企業版SBT（中小企業ルートで申請できるか）", sbt.ok, "；".join(sbt.reasons) or "要件をすべて満たします。"),
+        ("再エネ100宣言 RE Action（参加できるか）", re_action.ok, "；".join(re_action.reasons) or "参加できない条件に当たりません。"),
+        ("京都府 特定事業者（条例の計画書・報告書の義務）", kyoto.ok and in_kyoto,
+         "；".join(kyoto.reasons) if in_kyoto else "京都府内に事業所がないので、京都府の条例の対象外です。"),
+        (f"{sho.name}", bool(sho["holds"]), f"原油換算 {float(kl):,.0f} kL、基準 {sho['基準値']}"),
+    ]
+    return pd.DataFrame([{"制度": n, "判定": "○" if ok else "×", "該当・参加可": ok, "理由": why} for n, ok, why in rows])
