@@ -94,3 +94,18 @@ def test_exercises_and_grade_cells(path):
     assert heading_points, "演習がありません"
     for name, (stated, actual) in heading_points.items():
         assert stated == actual, f"{name}: 見出しの {stated}点 とテストの合計 {actual}点 が違います"
+
+
+def test_minutes_agree_with_the_syllabus():
+    """The 所要時間 each notebook states is the self-study minutes in course/syllabus.yml."""
+    import yaml
+
+    syllabus = yaml.safe_load((ROOT / "course" / "syllabus.yml").read_text(encoding="utf-8"))
+    minutes = {n["id"]: n["minutes"] for n in syllabus["notebooks"]}
+    for path in SOURCES:
+        nb = _nb(path)
+        text = "\n".join(_src(c) for c in nb["cells"] if c["cell_type"] == "markdown")
+        m = re.search(r"^##+ *所要時間\s*\n+[-・ ]*約?\s*(\d+)\s*分", text, re.M)
+        assert m, f"{path.name}: 所要時間（約N分）が見つかりません"
+        assert int(m.group(1)) == minutes[path.stem], \
+            f"{path.name}: 所要時間 {m.group(1)}分 とシラバスの {minutes[path.stem]}分 が違います"
