@@ -17,8 +17,10 @@ from .calculate import (
     diagnose_stage,
     emissions,
     factor_table,
+    pareto_table,
     summary,
     threshold_checks,
+    vital_few,
 )
 from .errors import BillError, CheckFailed, CnkitError
 from .notebook import setup_notebook
@@ -29,12 +31,15 @@ from .reference import load_company
 __version__ = "0.1.0"
 
 _LAZY = {"show": ".show", "interact": ".interact", "check": ".check", "co2_calculator": ".interact",
-         "self_check_sheet": ".interact"}
+         "self_check_sheet": ".interact", "subsidy_calculator": ".interact",
+         "electrification_calculator": ".interact", "sll_calculator": ".interact",
+         "roadmap_builder": ".interact"}
 
 __all__ = [
     "ELECTRICITY_FACTORS", "BillError", "BillsRead", "CheckFailed", "CnkitError", "annual_co2",
-    "co2_calculator", "crude_oil_kl", "data_path", "datasets_dir", "diagnose_stage", "emissions", "factor_table",
-    "load_company", "read_bills", "self_check_sheet", "setup_notebook", "summary", "threshold_checks",
+    "co2_calculator", "crude_oil_kl", "data_path", "datasets_dir", "diagnose_stage", "electrification_calculator",
+    "emissions", "factor_table", "load_company", "pareto_table", "read_bills", "roadmap_builder", "self_check_sheet", "setup_notebook",
+    "sll_calculator", "subsidy_calculator", "summary", "threshold_checks", "vital_few",
     "show", "interact", "check",
 ]
 
