@@ -476,3 +476,12 @@ def test_subsidy_table_per_measure():
     assert "対象がありません" in t.loc["ev", "note_ja"]
     with pytest.raises(cnkit.CnkitError, match="辞書"):
         sb.subsidy_table([], facts)
+
+
+def test_numpy_numbers_in_a_project_are_accepted():
+    """Sizes read from a CSV arrive as numpy scalars; the rules must treat them like Python numbers."""
+    import numpy as np
+
+    p = sb.Project("pv", cost_yen=np.float64(11_300_000), kw=np.float64(100), self_consumption_share=0.8)
+    facts = sb.CompanyFacts(prefecture="京都府", sme=True)
+    assert sb.evaluate_subsidies(p, facts).loc["kyoto_pv_battery", "amount_yen"] == 5_000_000

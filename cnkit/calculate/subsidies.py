@@ -37,6 +37,7 @@ from dataclasses import MISSING, dataclass, field, fields
 from fractions import Fraction
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 
 from ..errors import CnkitError
@@ -474,11 +475,13 @@ def _holds(c: dict, project: Project, company: CompanyFacts) -> bool | None:
     op, value = c["op"], c.get("value")
     if op == "gt_fact":
         value = _fact(value, project, company)
-        return None if value is None else actual > value
-    return {"eq": lambda: actual == value, "ne": lambda: actual != value, "in": lambda: actual in value,
-            "lt": lambda: actual < value, "le": lambda: actual <= value, "gt": lambda: actual > value,
-            "ge": lambda: actual >= value, "is_true": lambda: actual is True,
-            "is_false": lambda: actual is False}[op]()
+        return None if value is None else bool(actual > value)
+    # bool(): numbers read from a CSV are numpy scalars, whose comparisons give numpy booleans
+    flag = bool(actual) if isinstance(actual, (bool, np.bool_)) else None
+    return bool({"eq": lambda: actual == value, "ne": lambda: actual != value, "in": lambda: actual in value,
+                 "lt": lambda: actual < value, "le": lambda: actual <= value, "gt": lambda: actual > value,
+                 "ge": lambda: actual >= value, "is_true": lambda: flag is True,
+                 "is_false": lambda: flag is False}[op]())
 
 
 def _facts_of(c: dict) -> list[str]:
