@@ -10,6 +10,11 @@ source of the company's files; never edit them by hand, change the story constan
 
 Approach
 --------
+The pieces shared with the B社 generator (reading datasets/factors/, unit prices and CO2 factors,
+fiscal-year months, the equipment frame, the monthly spreading with largest-remainder rounding,
+billing periods, charges, the equipment.csv writer and the byte-deterministic xlsx writer) live in
+datasets/generators/common.py; this script passes A社's constants to them.
+
 1. The equipment list (EQUIPMENT) defines the annual usage of every item in FY2025:
    electric items ``rated_kw × units × hours_per_year × load_factor`` (kWh), fuel items
    ``fuel_rate × units × hours_per_year × load_factor`` (m³, L or kg). The items are grouped by
@@ -59,29 +64,25 @@ Data-cleaning quirks added on purpose (the README lists the same, from QUIRKS_JA
 from __future__ import annotations
 
 import argparse
-import calendar
 import csv
-import datetime as dt
 import io
 import random
 import sys
 import unicodedata
-import zipfile
 from pathlib import Path
 
 import pandas as pd
 import yaml
 from openpyxl import Workbook
 from openpyxl.styles import Font
-from openpyxl.writer.excel import ExcelWriter
 
-DATASETS = Path(__file__).resolve().parents[1]
-FACTORS = DATASETS / "factors"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import common  # noqa: E402  (datasets/generators/common.py)
+
+DATASETS = common.DATASETS
 DEFAULT_OUT = DATASETS / "companies" / "a_sha"
 
 SEED = 20250401
-FIXED_TIMESTAMP = dt.datetime(2026, 4, 1, 0, 0, 0)  # xlsx properties and zip member dates
-ZIP_DATE_TIME = (2026, 4, 1, 0, 0, 0)
 
 BASE_FY = 2025
 COMPARISON_FY = 2024
@@ -89,6 +90,7 @@ FISCAL_YEARS = (COMPARISON_FY, BASE_FY)
 
 SITES = ("本社工場", "第二工場", "倉庫・事務所")
 ENERGY_ORDER = ("electricity", "city_gas", "a_heavy_oil", "kerosene", "lpg", "gasoline", "diesel")
+ELECTRICITY_SUPPLIER = "tepco_ep"  # all three sites (electricity_factors.csv supplier code)
 
 # ---------------------------------------------------------------------------------------------
 # The story: targets (FY2025, after the correction), in the energy's base unit (energies.csv).
@@ -110,19 +112,6 @@ UNEXPLAINED_RANGE = (0.02, 0.08)
 FY2024_RANGE = (1.02, 1.05)
 PARETO_ORDER = ("ボイラー", "熱処理炉", "コンプレッサー", "機械加工", "空調", "社用車", "照明")
 TOP7_SHARE_RANGE = (0.76, 0.84)
-
-# Bill unit per energy (what the bills count in) and its size in the energy's base unit.
-BILL_UNIT = {
-    "electricity": ("kWh", 1.0),
-    "city_gas": ("m³", 0.001),
-    "a_heavy_oil": ("L", 0.001),
-    "kerosene": ("L", 0.001),
-    "lpg": ("kg", 0.001),
-    "gasoline": ("L", 0.001),
-    "diesel": ("L", 0.001),
-}
-FUEL_RATE_UNIT = {"city_gas": "m³/h", "a_heavy_oil": "L/h", "kerosene": "L/h", "lpg": "kg/h",
-                  "gasoline": "L/h", "diesel": "L/h"}
 
 # Monthly profiles, April → March (relative weights; normalised to sum 1 per item).
 PROFILES = {
@@ -298,138 +287,6 @@ QUIRKS_JA = [
 
 
 # ---------------------------------------------------------------------------------------------
-# Facts read from datasets/factors/
-def read_factors() -> dict:
-    energies = pd.read_csv(FACTORS / "energies.csv", dtype=str, keep_default_na=False)
-    prices = pd.read_csv(FACTORS / "prices.csv", keep_default_na=False)
-    fuel = pd.read_csv(FACTORS / "fuel_factors.csv", keep_default_na=False)
-    elec = pd.read_csv(FACTORS / "electricity_factors.csv", keep_default_na=False)
-    return {"energies": energies.set_index("energy"), "prices": prices, "fuel": fuel, "elec": elec}
-
-
-UNIT_SIZE = {  # size of a unit in the bill unit of its energy (kWh, m³, L, kg)
-    "kWh": 1.0, "MWh": 1000.0, "m³": 1.0, "千m³": 1000.0, "L": 1.0, "kL": 1000.0, "kg": 1.0, "t": 1000.0,
-}
-
-
-def unit_price_per_bill_unit(factors: dict, energy: str) -> float:
-    """Yen per bill unit (kWh, m³, L, kg) from prices.csv.
-
-    The price row of an energy is the one whose ``item`` is the energy code, or
-    ``electricity_all_in`` for electricity (the other electricity rows are surcharges).
-    """
-    prices = factors["prices"]
-    item = "electricity_all_in" if energy == "electricity" else energy
-    row = prices[(prices["item"] == item) & (prices["energy"] == energy)]
-    if len(row) != 1:
-        raise ValueError(f"prices.csv: expected one row for {item}, found {len(row)}")
-    value = float(row["value"].iloc[0])
-    unit = row["unit"].iloc[0]
-    yen, _, per = unit.partition("/")
-    if yen != "円" or per not in UNIT_SIZE:
-        raise ValueError(f"prices.csv: unsupported price unit {unit!r}")
-    return value / UNIT_SIZE[per]
-
-
-def co2_factor_per_base_unit(factors: dict, energy: str) -> float:
-    """t-CO2 per base unit (kWh for electricity; 千m³, kL, t for fuels): revised fuel factors and
-    the tepco_ep basic factor for the base fiscal year."""
-    if energy == "electricity":
-        elec = factors["elec"]
-        row = elec[(elec["supplier"] == "tepco_ep") & (elec["emissions_fy"].astype(int) == BASE_FY)]
-        return float(row["basic_t_per_kwh"].iloc[0])
-    fuel = factors["fuel"]
-    row = fuel[(fuel["factor_set"] == "revised") & (fuel["energy"] == energy)]
-    return float(row["co2_t_per_unit"].iloc[0])
-
-
-# ---------------------------------------------------------------------------------------------
-def fy_months(fy: int) -> list[tuple[int, int]]:
-    return [(fy, m) for m in range(4, 13)] + [(fy + 1, m) for m in range(1, 4)]
-
-
-def reiwa(year: int) -> int:
-    return year - 2018
-
-
-def equipment_frame() -> pd.DataFrame:
-    rows = []
-    for site, name, process, energy, kw, rate, units, hours, load, season, note in EQUIPMENT:
-        if season not in PROFILES:
-            raise ValueError(f"unknown season {season!r} for {name}")
-        electric = energy == "electricity"
-        if electric != (kw is not None) or electric == (rate is not None):
-            raise ValueError(f"{name}: electric items need rated_kw, fuel items fuel_rate")
-        per_unit = kw if electric else rate
-        rows.append({
-            "site": site,
-            "equipment": name,
-            "process": process,
-            "energy": energy,
-            "rated_kw": kw,
-            "fuel_rate": rate,
-            "fuel_rate_unit": "" if electric else FUEL_RATE_UNIT[energy],
-            "units": units,
-            "hours_per_year": hours,
-            "load_factor": load,
-            "season": season,
-            "note": note,
-            "estimate": per_unit * units * hours * load,  # in the bill unit (kWh, m³, L, kg)
-        })
-    return pd.DataFrame(rows)
-
-
-def largest_remainder(values: list[float], total: int) -> list[int]:
-    """Round non-negative values to integers that add up to ``total``."""
-    scale = total / sum(values) if sum(values) else 0.0
-    exact = [v * scale for v in values]
-    floors = [int(x) for x in exact]
-    rest = total - sum(floors)
-    order = sorted(range(len(exact)), key=lambda i: (-(exact[i] - floors[i]), i))
-    for i in order[:rest]:
-        floors[i] += 1
-    return floors
-
-
-def monthly_usage(equipment: pd.DataFrame) -> dict:
-    """{(site, energy): {fy: {(y, m): usage in bill unit}}} after corrections (true values)."""
-    out = {}
-    for (site, energy), share in UNEXPLAINED.items():
-        items = equipment[(equipment["site"] == site) & (equipment["energy"] == energy)]
-        if items.empty:
-            raise ValueError(f"no equipment for {site} {energy}")
-        shape = [0.0] * 12
-        for _, item in items.iterrows():
-            profile = PROFILES[item["season"]]
-            norm = sum(profile)
-            for i in range(12):
-                shape[i] += item["estimate"] * profile[i] / norm
-        annual_2025 = round(items["estimate"].sum() / (1 - share))
-        annual = {BASE_FY: annual_2025, COMPARISON_FY: round(annual_2025 * FY2024_RATIO[(site, energy)])}
-        out[(site, energy)] = {}
-        for fy in FISCAL_YEARS:
-            rng = random.Random(f"{SEED}:usage:{site}:{energy}:{fy}")
-            noisy = [s * (1 + rng.uniform(-USAGE_NOISE, USAGE_NOISE)) for s in shape]
-            values = largest_remainder(noisy, annual[fy])
-            out[(site, energy)][fy] = dict(zip(fy_months(fy), values))
-    return out
-
-
-def billing_period(site: str, energy: str, y: int, m: int) -> tuple[dt.date, dt.date]:
-    day = METER_DAY.get((site, energy))
-    if day is None:  # delivered fuel: calendar month
-        return dt.date(y, m, 1), dt.date(y, m, calendar.monthrange(y, m)[1])
-    ny, nm = (y + 1, 1) if m == 12 else (y, m + 1)
-    return dt.date(y, m, day), dt.date(ny, nm, day) - dt.timedelta(days=1)
-
-
-def charge_yen(rng: random.Random, price: float, usage: float, basic: int) -> int:
-    if usage == 0:
-        return 0
-    return round((usage * price + basic) * (1 + rng.uniform(-CHARGE_NOISE, CHARGE_NOISE)))
-
-
-# ---------------------------------------------------------------------------------------------
 def build_bills(factors: dict, usage: dict) -> tuple[list[dict], list[dict]]:
     """Return (electricity rows, fuel rows) with numeric values (before text quirks).
 
@@ -439,21 +296,21 @@ def build_bills(factors: dict, usage: dict) -> tuple[list[dict], list[dict]]:
     """
     rows = []
     for fy in FISCAL_YEARS:
-        for (y, m) in fy_months(fy):
+        for (y, m) in common.fy_months(fy):
             for site in SITES:
                 for energy in ENERGY_ORDER:
                     if (site, energy) not in usage:
                         continue
                     value = usage[(site, energy)][fy][(y, m)]
-                    start, end = billing_period(site, energy, y, m)
+                    start, end = common.billing_period(METER_DAY.get((site, energy)), y, m)
                     rows.append({"site": site, "energy": energy, "y": y, "m": m, "start": start,
                                  "end": end, "usage": value, "charge": None, "kind": "", "note": ""})
 
     def with_charge(row: dict, label: str) -> dict:
         rng = random.Random(f"{SEED}:charge:{row['site']}:{row['energy']}:{row['y']}-{row['m']:02d}{label}")
-        price = unit_price_per_bill_unit(factors, row["energy"])
+        price = common.unit_price_per_bill_unit(factors, row["energy"])
         basic = BASIC_CHARGE_YEN.get((row["site"], row["energy"]), 0)
-        return {**row, "charge": charge_yen(rng, price, row["usage"], basic)}
+        return {**row, "charge": common.charge_yen(rng, price, row["usage"], basic, CHARGE_NOISE)}
 
     rows = [with_charge(row, "") for row in rows]
     if CORRECTION["energy"] != "electricity":
@@ -492,25 +349,8 @@ def write_electricity_xlsx(path: Path, rows: list[dict], factors: dict) -> None:
     for col, width in zip("ABCDEFGHIJ", (14, 8, 10, 12, 12, 12, 7, 15, 7, 26)):
         ws.column_dimensions[col].width = width
     ws.freeze_panes = "A2"
-    wb.properties.creator = "datasets/generators/a_sha.py"
-    wb.properties.lastModifiedBy = "datasets/generators/a_sha.py"
-    wb.properties.title = "A社 電力 請求データ（架空）"
-    wb.properties.created = FIXED_TIMESTAMP
-    wb.properties.modified = FIXED_TIMESTAMP
-
-    raw = io.BytesIO()
-    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
-        ExcelWriter(wb, archive).save()  # (save_workbook would stamp "modified" with now)
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(raw.getvalue())) as src, \
-            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            fixed = zipfile.ZipInfo(info.filename, date_time=ZIP_DATE_TIME)
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.create_system = 3
-            fixed.external_attr = 0o644 << 16
-            dst.writestr(fixed, src.read(info.filename))
-    path.write_bytes(out.getvalue())
+    common.save_workbook_deterministic(wb, path, creator="datasets/generators/a_sha.py",
+                                       title="A社 電力 請求データ（架空）")
 
 
 def typed_number(value: float, rng: random.Random, decimals: int = 0) -> str:
@@ -538,7 +378,7 @@ def write_fuel_csv(path: Path, rows: list[dict], factors: dict) -> None:
     for r in rows:
         site, energy, y, m = r["site"], r["energy"], r["y"], r["m"]
         rng = random.Random(f"{SEED}:typing:{site}:{energy}:{y}-{m:02d}")
-        month = rng.choice(MONTH_FORMATS).format(y=y, m=m, r=reiwa(y))
+        month = rng.choice(MONTH_FORMATS).format(y=y, m=m, r=common.reiwa(y))
         usual, alias, alias_share = ENERGY_NAMES_TYPED[energy]
         typed_name = alias if rng.random() < alias_share else usual
         if unicodedata.normalize("NFKC", typed_name) not in aliases[energy]:
@@ -566,26 +406,10 @@ def write_fuel_csv(path: Path, rows: list[dict], factors: dict) -> None:
     path.write_bytes(("\ufeff" + out.getvalue()).encode("utf-8"))
 
 
-def write_equipment_csv(path: Path, equipment: pd.DataFrame) -> None:
-    def num(x) -> str:
-        return "" if x is None or pd.isna(x) else f"{x:g}"
-
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    columns = ["site", "equipment", "process", "energy", "rated_kw", "fuel_rate", "fuel_rate_unit",
-               "units", "hours_per_year", "load_factor", "season", "note"]
-    writer.writerow(columns)
-    for _, r in equipment.iterrows():
-        writer.writerow([r["site"], r["equipment"], r["process"], r["energy"], num(r["rated_kw"]),
-                         num(r["fuel_rate"]), r["fuel_rate_unit"], int(r["units"]), int(r["hours_per_year"]),
-                         num(r["load_factor"]), r["season"], r["note"]])
-    path.write_bytes(out.getvalue().encode("utf-8"))
-
-
 def profile_dict() -> dict:
     def site(name, description, energies):
         return {"site": name, "description": description, "energies": list(energies),
-                "electricity_supplier": "tepco_ep", "electricity_menu": "basic"}
+                "electricity_supplier": ELECTRICITY_SUPPLIER, "electricity_menu": "basic"}
 
     return {
         "company_id": "a_sha",
@@ -676,15 +500,17 @@ def summarise(factors: dict, equipment: pd.DataFrame, usage: dict) -> dict:
     totals = {fy: {} for fy in FISCAL_YEARS}
     site_totals = {fy: {} for fy in FISCAL_YEARS}
     for (site, energy), by_fy in usage.items():
-        size = BILL_UNIT[energy][1]
+        size = common.BILL_UNIT[energy][1]
         for fy in FISCAL_YEARS:
             amount = sum(by_fy[fy].values()) * size
             totals[fy][energy] = totals[fy].get(energy, 0.0) + amount
             site_totals[fy][(site, energy)] = amount
-    est = equipment.assign(base=equipment["estimate"] * equipment["energy"].map(lambda e: BILL_UNIT[e][1]))
+    est = equipment.assign(
+        base=equipment["estimate"] * equipment["energy"].map(lambda e: common.BILL_UNIT[e][1]))
     est_energy = est.groupby("energy")["base"].sum()
     unexplained = {e: (totals[BASE_FY][e] - est_energy[e]) / totals[BASE_FY][e] for e in est_energy.index}
-    est["co2_t"] = est["base"] * est["energy"].map(lambda e: co2_factor_per_base_unit(factors, e))
+    est["co2_t"] = est["base"] * est["energy"].map(
+        lambda e: common.co2_factor_per_base_unit(factors, e, ELECTRICITY_SUPPLIER, BASE_FY))
     pareto = est.groupby("process")["co2_t"].sum().sort_values(ascending=False)
     return {"totals": totals, "site_totals": site_totals, "unexplained": unexplained, "pareto": pareto}
 
@@ -734,9 +560,10 @@ def print_summary(summary: dict) -> None:
 
 
 def generate(out_dir: Path, verbose: bool = False) -> dict:
-    factors = read_factors()
-    equipment = equipment_frame()
-    usage = monthly_usage(equipment)
+    factors = common.read_factors()
+    equipment = common.equipment_frame(EQUIPMENT, PROFILES)
+    usage = common.monthly_usage(equipment, PROFILES, UNEXPLAINED, FY2024_RATIO, seed=SEED, base_fy=BASE_FY,
+                                 comparison_fy=COMPARISON_FY, noise=USAGE_NOISE)
     summary = summarise(factors, equipment, usage)
     problems = check_story(summary)
     if problems:
@@ -750,7 +577,7 @@ def generate(out_dir: Path, verbose: bool = False) -> dict:
         yaml.safe_dump(profile_dict(), allow_unicode=True, sort_keys=False, default_flow_style=False,
                        width=1000),
         encoding="utf-8")
-    write_equipment_csv(out_dir / "equipment.csv", equipment)
+    common.write_equipment_csv(out_dir / "equipment.csv", equipment)
     write_electricity_xlsx(out_dir / "bills_electricity.xlsx", elec_rows, factors)
     write_fuel_csv(out_dir / "bills_fuel.csv", fuel_rows, factors)
     (out_dir / "README.md").write_text(readme_text(), encoding="utf-8")

@@ -1,14 +1,10 @@
 """Helpers shared by the case-company generators (datasets/generators/<company>.py).
 
-Copies, generalised with parameters, of the pieces of ``a_sha.py`` that another company's generator
-needs: reading the factor files, unit prices and CO2 factors, fiscal-year months, the equipment
-frame, the monthly spreading of annual usage with largest-remainder rounding, billing periods,
-charges, the equipment.csv writer and a byte-deterministic xlsx writer.
-
-``a_sha.py`` does not import this module yet (its output must stay byte-identical); the B社
-generator does. With the same arguments these functions give the same values as their A社
-originals, so ``a_sha.py`` can later be switched to them (see the list in ``b_sha.py``'s report
-and in datasets/README.md).
+The pieces both generators use: reading the factor files, unit prices and CO2 factors,
+fiscal-year months, the equipment frame, the monthly spreading of annual usage with
+largest-remainder rounding, billing periods, charges, the equipment.csv writer and a
+byte-deterministic xlsx writer. Each company's generator passes its own story (supplier, base
+year, meter days, noise, profiles) as arguments.
 
 Everything random is drawn from ``random.Random`` seeded with a string (seed plus a fixed label),
 so a generator gives the same bytes on every run and every machine.
