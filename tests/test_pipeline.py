@@ -78,8 +78,10 @@ def reference_dir(tmp_path_factory) -> Path:
 
 
 def _files(folder: Path) -> list[str]:
+    # what JupyterLab leaves next to an opened notebook (checkpoints) is not part of the build
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()
-                  and not g.build_module._ignored(p.name))
+                  and not g.build_module._ignored(p.name)
+                  and not any(g.build_module._ignored(part) for part in p.relative_to(folder).parts))
 
 
 def _strip_outputs(nb: nbformat.NotebookNode) -> dict:
