@@ -81,7 +81,7 @@ class CO2Calculator(w.VBox):
         s2 = res.loc[res["scope"] == 2, "co2_t"].sum()
         kl = res["crude_kl"].sum()
         lines = "".join(
-            f"<tr><td>{html.escape(r.energy_ja)}</td><td style='text-align:right'>{r.usage:,.3f} {r.unit}</td>"
+            f"<tr><td>{html.escape(r.energy_ja)}</td><td style='text-align:right'>{r.usage:,.{0 if r.unit == 'kWh' else 3}f} {r.unit}</td>"
             f"<td style='text-align:right'>{r.co2_t:,.1f}</td><td>Scope {r.scope}</td></tr>"
             for r in res.itertuples())
         self.result.value = (
