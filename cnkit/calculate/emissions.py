@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
 import pandas as pd
 
 from .. import normalize as nz
@@ -112,7 +113,7 @@ def emissions(table: pd.DataFrame, supplier: str | Mapping[str, str] = "default"
         raise CnkitError(f"表に列 {sorted(missing)} がありません。read_bills の結果（.table）を渡してください。")
     if electricity_factor not in ELECTRICITY_FACTORS:
         _electricity_row(0, "", electricity_factor)  # raises the Japanese message
-    unknown_energy = sorted(set(table["energy"]) - set(energies().index))
+    unknown_energy = sorted(set(pd.unique(table["energy"])) - set(energies().index))
     if unknown_energy:
         raise CnkitError(f"エネルギー {unknown_energy} は係数の表にありません。read_bills の結果（.table）を渡してください。")
     added = ["factor_fy", "supplier", "scope", "co2_t_per_unit", "gj_per_unit", "factor_source", "co2_t", "gj", "crude_kl"]
@@ -121,19 +122,43 @@ def emissions(table: pd.DataFrame, supplier: str | Mapping[str, str] = "default"
     out = out.reset_index(drop=True)  # a concatenated table may repeat index labels
     out["factor_fy"] = factor_fy if factor_fy is not None else out["fiscal_year"]
     if isinstance(supplier, Mapping):
-        unknown = sorted(set(out["site"]) - set(supplier))
+        unknown = sorted(set(pd.unique(out["site"])) - set(supplier))
         if unknown:
             raise CnkitError(f"拠点 {unknown} の電力会社が指定されていません。")
         out["supplier"] = out["site"].map(supplier)
     else:
         out["supplier"] = supplier
-    parts = []
-    for (fy, sup), g in out.groupby(["factor_fy", "supplier"], sort=False):
-        ft = factor_table(int(fy), sup, electricity_factor,
-                          electricity=bool((g["energy"] == "electricity").any())).set_index("energy")
-        g = g.join(ft[["scope", "co2_t_per_unit", "gj_per_unit", "factor_source"]], on="energy")
-        parts.append(g)
-    res = pd.concat(parts).loc[out.index]
+    # one factor table per (fiscal year, supplier), taken in the order they first appear; then every
+    # row looks its factors up by position (no per-group joins: a portfolio of millions of rows is
+    # one pass over whole columns)
+    fy_code, fys = pd.factorize(out["factor_fy"])
+    sup_code, sups = pd.factorize(out["supplier"])
+    n_s = max(len(sups), 1)
+    combo, combos = pd.factorize(fy_code.astype(np.int64) * n_s + sup_code)
+    e_code, codes = pd.factorize(out["energy"])
+    n_e = len(codes)
+    electric = np.asarray(out["energy"] == "electricity", dtype=float)
+    has_electricity = np.bincount(combo, weights=electric, minlength=len(combos)) > 0
+    scope = np.zeros(len(combos) * n_e, dtype=np.int64)
+    co2 = np.full(len(combos) * n_e, np.nan)
+    gj = np.full(len(combos) * n_e, np.nan)
+    source = np.full(len(combos) * n_e, None, dtype=object)
+    for k, c in enumerate(combos):
+        fy, sup = fys[c // n_s], sups[c % n_s]
+        ft = factor_table(int(fy), sup, electricity_factor, electricity=bool(has_electricity[k])).set_index("energy")
+        pos = ft.index.get_indexer(codes)  # −1: an energy left out of this table (no rows use it)
+        have = pos >= 0
+        at = k * n_e + np.flatnonzero(have)
+        scope[at] = ft["scope"].to_numpy()[pos[have]]
+        co2[at] = ft["co2_t_per_unit"].to_numpy()[pos[have]]
+        gj[at] = ft["gj_per_unit"].to_numpy()[pos[have]]
+        source[at] = ft["factor_source"].to_numpy(dtype=object)[pos[have]]
+    row = combo.astype(np.int64) * n_e + e_code
+    res = out
+    res["scope"] = scope[row]
+    res["co2_t_per_unit"] = co2[row]
+    res["gj_per_unit"] = gj[row]
+    res["factor_source"] = pd.array(source, dtype="str").take(row) if len(row) else pd.array([], dtype="str")
     res["co2_t"] = res["usage"] * res["co2_t_per_unit"]
     res["gj"] = res["usage"] * res["gj_per_unit"]
     res["crude_kl"] = crude_oil_kl(res["gj"])
