@@ -10,6 +10,8 @@
     python3 kit.py bench       性能測定（bench/run_all.py）を実行する。
     python3 kit.py instructor [--port N] [--no-browser]
         講師用: course/ をルートにして JupyterLab を開く（Nbgrader → Formgrader で採点）。
+    python3 kit.py grade [課題 ...] [--student ID] [--jobs N] [--timeout 秒] ...
+        講師用: 提出物を一括で自動採点し、講評と成績表（CSV・Excel）を作る（course/grade_cohort.py）。
     python3 kit.py lock        requirements*.txt から constraints.txt を作り直す（保守担当者用）。
 """
 import sys
@@ -46,6 +48,7 @@ HASHED_FILES = REQUIREMENTS + [CONSTRAINTS, "pyproject.toml"]
 BUILD_SCRIPT = ROOT / "course" / "build.py"
 INDEX = ROOT / "notebooks" / "index.ipynb"
 BENCH_SCRIPT = ROOT / "bench" / "run_all.py"
+GRADE_SCRIPT = ROOT / "course" / "grade_cohort.py"
 DEFAULT_PORT = 8888
 
 # JupyterLab を日本語 UI にし、「Jupyter のニュースを受け取りますか？」の通知を出さない設定。
@@ -340,6 +343,14 @@ def cmd_bench(argv):
     return run([venv_python(), BENCH_SCRIPT] + list(argv))
 
 
+def cmd_grade(argv):
+    """course/submitted/ の提出物を並列に自動採点する（引数は course/grade_cohort.py へ）。"""
+    setup()
+    if not GRADE_SCRIPT.exists():
+        raise KitError("course/grade_cohort.py がありません。")
+    return run([venv_python(), GRADE_SCRIPT] + list(argv))
+
+
 def cmd_lock(argv):
     """requirements*.txt だけから一時的な環境を作り、その pip freeze を constraints.txt に書く。"""
     if argv:
@@ -376,6 +387,7 @@ COMMANDS = {
     "build": cmd_build,
     "bench": cmd_bench,
     "instructor": cmd_instructor,
+    "grade": cmd_grade,
     "lock": cmd_lock,
 }
 
