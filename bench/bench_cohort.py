@@ -19,8 +19,10 @@ course/source, a fixed mix per assignment —
 
 rounds alternate the order (sequential first, then cohort first) against drifting machine
 load. It checks that both gave the same grade, cell by cell, to every submission nbgrader
-could grade, and reports the ratio and the time per notebook as a Markdown table and in
-bench/results/cohort.json. Timing never fails the run; different grades do (exit code 1).
+could grade; nbgrader writes no autograded notebook for those it gives up on, and the cohort
+must grade each of these and say why in its summary. It reports the ratio and the time per
+notebook as a Markdown table and in bench/results/cohort.json. Timing never fails the run;
+different grades and a silent summary do (exit code 1).
 """
 
 from __future__ import annotations
@@ -163,18 +165,25 @@ def grades(root: Path, ids: list[str]) -> dict:
     return out
 
 
-def compare(seq: dict, coh: dict, seq_root: Path) -> tuple[int, list]:
-    """Submissions sequential nbgrader graded (it leaves autograded/<student>/<assignment>/;
-    it removes that folder when it gives up) must have the same grades in both gradebooks."""
-    compared, different = 0, []
+def compare(seq: dict, coh: dict, seq_root: Path) -> tuple[int, list, list]:
+    """Submissions sequential nbgrader graded must have the same grades in both gradebooks.
+
+    nbgrader writes autograded/<student>/<assignment>/<notebook>.ipynb for a submission it
+    graded; when it gives up (invalid JSON, a BOM, a dead kernel, cells it does not know) it
+    leaves that folder empty and the gradebook holds the cells with no score. Those are
+    returned apart: the cohort command grades them, nbgrader does not, so there is nothing to
+    compare."""
+    compared, different, not_graded = 0, [], []
     for key, cells in seq.items():
         student, aid = key
-        if not (seq_root / "autograded" / student / aid).is_dir() or not cells:
+        folder = seq_root / "autograded" / student / aid
+        if not cells or not folder.is_dir() or not any(folder.glob("*.ipynb")):
+            not_graded.append(key)
             continue
         compared += 1
         if coh.get(key) != cells:
             different.append((key, cells, coh.get(key)))
-    return compared, different
+    return compared, different, not_graded
 
 
 def main(argv=None) -> int:
@@ -218,7 +227,18 @@ def main(argv=None) -> int:
         full_times.append(full_s)
 
         seq_grades, coh_grades = grades(seq_root, ids), grades(coh_root, ids)
-        compared, different = compare(seq_grades, coh_grades, seq_root)
+        compared, different, not_graded = compare(seq_grades, coh_grades, seq_root)
+        # What the cohort did with the submissions nbgrader gave up on: each must carry a note.
+        results = {(r["student"], r["assignment"]): r for r in runs[-1].get("results", [])} \
+            if runs else {}
+        rescued, silent = {}, []
+        for key in not_graded:
+            res = results.get(key)
+            if res is None or not res.get("notes"):
+                silent.append(key)
+            kind = kinds.get(key, "?")
+            rescued.setdefault(kind, {}).setdefault(res["status"] if res else "missing", 0)
+            rescued[kind][res["status"] if res else "missing"] += 1
         broken_graded = sum(1 for k, kind in kinds.items() if kind in BROKEN and k in coh_grades)
         seq_s, coh_s = statistics.median(seq_times), statistics.median(coh_times)
         ratio = coh_s / seq_s if seq_s else float("nan")
@@ -239,6 +259,9 @@ def main(argv=None) -> int:
             "cohort_per_notebook": round(coh_s / n, 2),
             "workers": runs[-1].get("workers") if runs else None,
             "grades_compared": compared, "grades_different": len(different),
+            "sequential_gave_up": len(not_graded),
+            "sequential_gave_up_by_kind_and_cohort_status": rescued,
+            "sequential_gave_up_without_cohort_note": len(silent),
             "broken_submissions_graded": broken_graded,
             "sandbox": (runs[-1] if runs else {}).get("sandbox"),
         }
@@ -258,9 +281,13 @@ def main(argv=None) -> int:
               f"{result['workers']} workers, {os.cpu_count()} cores")
         print(f"同じ成績 / same grades: {compared - len(different)}/{compared} submissions "
               f"nbgrader could grade; broken submissions graded by the cohort: {broken_graded}")
+        print(f"逐次 nbgrader が採点できなかった提出 / nbgrader gave up on: {len(not_graded)} "
+              f"— 一括採点での扱い / cohort status by kind: {rescued}")
         for key, a, b in different[:10]:
             print(f"  DIFFERENT {key}: sequential {a} cohort {b}")
-        return 1 if different else 0
+        for key in silent[:10]:
+            print(f"  NO NOTE {key}: nbgrader gave up and the cohort summary says nothing")
+        return 1 if different or silent else 0
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

@@ -672,7 +672,13 @@ def test_every_manually_graded_cell_has_a_rubric(aid):
     assert f"### ルーブリック: {aid}" in guide, hint
     section = guide.split(f"### ルーブリック: {aid}", 1)[1].split("\n### ", 1)[0]
     rubric = g.COURSE / "rubrics" / f"{aid}.md"
+    points = {g._nbg(c)["grade_id"]: float(g._nbg(c)["points"]) for c in nb.cells
+              if g.is_manual_cell(c)}
+    rows = {cols[2].strip("` "): cols[3].strip() for line in guide.splitlines()
+            if line.startswith("| ") and len(cols := line.split("|")) > 4}
     for gid in manual:
         assert f"`{gid}`" in section, hint
+        assert gid in rows and float(rows[gid]) == points[gid], (
+            f"5章の表の {gid} の配点 {rows.get(gid)} がノートブックの {points[gid]} 点と違います")
         assert rubric.is_file() and gid in rubric.read_text(encoding="utf-8"), (
             f"{rubric} にセル {gid} のルーブリックがありません / no rubric for {gid}")
