@@ -5,9 +5,10 @@
 For every calculator widget of the course (cnkit.interact; a widget whose module or factory does not
 exist yet is listed as skipped), outside a browser:
 
-1. an IPython shell is set up as in a notebook (``cnkit.setup_notebook()``: charts are shown as PNG
-   through IPython's display formatter, ``bbox_inches="tight"``, as the kernel does), with a
-   capturing display publisher standing in for the kernel's messages;
+1. an IPython shell is set up as in a notebook (``cnkit.setup_notebook()``: figures are shown as PNG
+   through IPython's display formatter, as the kernel does; the chart widgets draw their PNG with
+   ``cnkit.show.base.png_bytes``), with a capturing display publisher standing in for the kernel's
+   messages; the time spent in either is the "PNG render" column;
 2. the widget is built with the arguments its notebook uses; 5 warm-up changes are not counted;
 3. one input is set to a new value ``n`` times (default 50). The widgets' observe handlers run
    synchronously, so the time from the assignment to its return covers the computation, the new
@@ -96,6 +97,19 @@ class Shell:
             return data, meta
 
         formatter.format = timed_format
+
+        # the chart widgets draw their PNG themselves (cnkit.show.base.png_bytes): counted too
+        import cnkit.show.base as base
+
+        original_png = base.png_bytes
+
+        def timed_png(fig):
+            t0 = time.perf_counter()
+            png = original_png(fig)
+            self.format_s += time.perf_counter() - t0
+            return png
+
+        base.png_bytes = timed_png
 
     def forget(self) -> None:
         self.ip.display_pub.outputs.clear()

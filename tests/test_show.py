@@ -188,3 +188,19 @@ def test_monthly_chart_for_a_year_without_data(em):
     with pytest.raises(cnkit.CnkitError) as info:
         show.monthly_chart(em, 2023)
     assert "2023年度" in str(info.value) and "2025" in str(info.value)
+
+
+def test_png_bytes_draws_the_whole_figure_untrimmed(calc_result):
+    """The widgets' PNG: the figure's own size (no tight-bbox trimming), every label inside it."""
+    fig = show.calculator_chart(calc_result)
+    png = show.base.png_bytes(fig)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    image = mpimg.imread(io.BytesIO(png), format="png")
+    width, height = fig.get_size_inches() * fig.dpi
+    assert image.shape[:2] == (round(height), round(width))
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()  # the layout png_bytes drew is kept on the figure
+    drawn = fig.get_tightbbox(renderer)  # inches, everything drawn (labels, title, legend)
+    fig_w, fig_h = fig.get_size_inches()
+    assert drawn.x0 >= 0 and drawn.y0 >= 0 and drawn.x1 <= fig_w and drawn.y1 <= fig_h, drawn

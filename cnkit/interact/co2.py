@@ -5,12 +5,11 @@ from __future__ import annotations
 import html
 
 import ipywidgets as w
-from IPython.display import display
 
 from ..calculate import ELECTRICITY_FACTORS, annual_co2
 from ..errors import CnkitError
 from ..reference import energies, supplier_choices
-from .common import grading, inert, message
+from .common import grading, inert, message, show_chart
 
 #: the calculator's inputs: energy → (unit shown to the trainee, default step)
 CALCULATOR_UNITS = {
@@ -37,7 +36,8 @@ class CO2Calculator(w.VBox):
             v = None if not usage else usage.get(code)
             # not :g — it keeps 6 digits and writes 1234567 as 1.23457e+06, which the reader rejects
             value = "" if v is None else v if isinstance(v, str) else f"{v:.15g}"
-            box = w.Text(value=value, placeholder="0", layout=w.Layout(width="140px"))
+            # recalculated on Enter or when the box loses focus, not on every keystroke (each redraws the chart)
+            box = w.Text(value=value, placeholder="0", continuous_update=False, layout=w.Layout(width="140px"))
             self.inputs[code] = box
             rows.append(w.HBox([w.Label(en.loc[code, "name_ja"], layout=w.Layout(width="90px")), box,
                                 w.Label(f"{_UNIT_LABEL.get(unit, unit)}/年")]))
@@ -55,7 +55,8 @@ class CO2Calculator(w.VBox):
         for box in [*self.inputs.values(), self.supplier, self.factor]:
             box.observe(self._update, names="value")
         head = w.HTML(f"<b>CO2かんたん計算（{emissions_fy}年度の係数）</b> — 請求書の年間合計を入れてください。"
-                      "空欄は 0 として扱います。")
+                      "空欄は 0 として扱います。"
+                      "数字を入れたら Enter キーを押すか、ほかの欄をクリックすると計算し直します。")
         super().__init__([head, *rows, self.supplier, self.factor, self.result, self.chart])
         self._update()
 
@@ -89,9 +90,7 @@ class CO2Calculator(w.VBox):
             f"{lines}</table>"
             f"<p><b>合計 {s1 + s2:,.1f} t-CO2</b>（Scope 1: {s1:,.1f} / Scope 2: {s2:,.1f}）"
             f"　原油換算 {kl:,.1f} kL</p>")
-        self.chart.clear_output(wait=True)
-        with self.chart:
-            display(calculator_chart(res))
+        show_chart(self.chart, calculator_chart(res))
 
 
 def co2_calculator(emissions_fy: int = 2025, usage: dict | None = None, supplier: str = "default"):

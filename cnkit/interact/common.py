@@ -1,4 +1,4 @@
-"""Shared pieces of the widgets: the grading switch and the Japanese message box."""
+"""Shared pieces of the widgets: the grading switch, the Japanese message box and the chart area."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import html
 import os
 
 import ipywidgets as w
+from IPython.display import Image, display
 
 
 def grading() -> bool:
@@ -22,3 +23,13 @@ def message(text: str) -> str:
     """HTML for a Japanese warning shown inside a widget (instead of a traceback)."""
     return ("<div style='color:#8a1c00;background:#fff4e5;border-left:4px solid #D55E00;"
             f"padding:6px 10px'>⚠ {html.escape(text)}</div>")
+
+
+def show_chart(output: w.Output, fig) -> None:
+    """Replace the chart in ``output`` with ``fig``, drawn to PNG once (see :func:`cnkit.show.base.png_bytes`)."""
+    from ..show.base import png_bytes
+
+    png = png_bytes(fig)
+    output.clear_output(wait=True)
+    with output:
+        display(Image(data=png, format="png"))

@@ -5,13 +5,12 @@ efficiency and the electricity factor as sliders. No arithmetic here: it calls
 from __future__ import annotations
 
 import ipywidgets as w
-from IPython.display import display
 
 from ..calculate import ELECTRICITY_FACTORS
 from ..calculate.measures import DEFAULT_FY, evaluate, heat_pump, rule
 from ..errors import CnkitError
 from ..reference import supplier_choices
-from .common import grading, inert, message
+from .common import grading, inert, message, show_chart
 
 
 class ElectrificationCalculator(w.VBox):
@@ -53,11 +52,12 @@ class ElectrificationCalculator(w.VBox):
 
     def _update(self, change=None) -> None:
         try:
-            r = self.compute().iloc[0]
+            result = self.compute()
         except CnkitError as exc:
             self.result.value = message(str(exc))
             self.chart.clear_output()
             return
+        r = result.iloc[0]
         verdict = "減ります" if r["delta_co2_t"] < 0 else "増えます"
         self.result.value = (
             "<table>"
@@ -70,10 +70,8 @@ class ElectrificationCalculator(w.VBox):
         if self.scope1_t is not None and self.scope2_t is not None:
             from ..show.measures import scope_waterfall_chart
 
-            self.chart.clear_output(wait=True)
-            with self.chart:
-                display(scope_waterfall_chart(self.scope1_t, self.scope2_t, self.compute(),
-                                              title="ヒートポンプへの転換による Scope 1・2 の増減"))
+            show_chart(self.chart, scope_waterfall_chart(self.scope1_t, self.scope2_t, result,
+                                                         title="ヒートポンプへの転換による Scope 1・2 の増減"))
 
 
 def electrification_calculator(fuel_amount: float, fuel: str = "a_heavy_oil", emissions_fy: int = DEFAULT_FY,

@@ -11,12 +11,11 @@ import html
 
 import ipywidgets as w
 import pandas as pd
-from IPython.display import display
 
 from ..calculate.roadmap import (build_roadmap, check_schedule, company_inputs, default_schedule, load_plan,
                                  reschedule, start_year)
 from ..errors import CnkitError
-from .common import grading, inert, message
+from .common import grading, inert, message, show_chart
 
 _PHASE_ORDER = (("introduce_fy", "導入"), ("construction_fy", "工事"), ("operation_fy", "運用"))
 
@@ -121,9 +120,7 @@ class RoadmapBuilder(w.VBox):
             f"<p>投資額の合計 {_yen(k['investment_total_yen'])}　補助金の合計 {_yen(k['subsidy_total_yen'])}　"
             f"<b>{k['last_fy']}年度末の累積キャッシュフロー {_yen(k['cumulative_cash_flow_last_yen'])}</b></p>")
         self.figure = roadmap_chart(rm)
-        self.chart.clear_output(wait=True)
-        with self.chart:
-            display(self.figure)
+        show_chart(self.chart, self.figure)
 
     def _export(self, button=None) -> None:
         from ..report.roadmap import write_excel

@@ -7,6 +7,8 @@ with ``matplotlib-fontja``. Colours follow the Okabe–Ito palette (colour-blind
 
 from __future__ import annotations
 
+import io
+
 import matplotlib
 
 import matplotlib_fontja  # noqa: F401  (registers and selects IPAexGothic)
@@ -57,3 +59,14 @@ def energy_colors(names) -> list[str]:
     return [ENERGY_COLORS.get(n, PALETTE[i % len(PALETTE)]) for i, n in enumerate(names)]
 
 
+def png_bytes(fig: Figure) -> bytes:
+    """``fig`` as PNG, for a widget that redraws its chart on every change.
+
+    Cheaper than the notebook's own display of a figure, which measures the whole figure once
+    more for ``bbox_inches="tight"`` (constrained layout already keeps every label inside the
+    figure) and compresses harder (level 1 here: a file about 5 % larger): together about 15 %
+    of a redraw. The drawing itself — text through the Japanese font — is the rest.
+    """
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", pil_kwargs={"compress_level": 1})
+    return buf.getvalue()
