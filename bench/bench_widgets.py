@@ -58,6 +58,8 @@ CASES = {
                 lambda w: w.cost, lambda i: f"{3_000_000 + 10_000 * i:,}"),
     "roadmap": ("ロードマップ作成（07）", "cnkit.interact.roadmap", "roadmap_builder", {},
                 lambda w: w.reduction, lambda i: round(0.30 + 0.002 * i, 3)),
+    "roadmap_year": ("ロードマップ作成（07）実施年度", "cnkit.interact.roadmap", "roadmap_builder", {},
+                     lambda w: w.years["pv"], lambda i: 2026 + i % 2),  # moves the phases, emissions and money
     "sll": ("SLL 金利引き下げ（08）", "cnkit.interact.finance", "sll_calculator", {},
             lambda w: w.principal, lambda i: 2_000.0 + 10.0 * i),
 }

@@ -535,7 +535,8 @@ def test_builder_shows_the_default_plan(builder, a_sha):
     assert _shown_cum(builder) == (f"△{-cum:,}" if cum < 0 else f"{cum:,}")
     assert f"{int(a_sha.targets.loc['sbt', 'first_year_met'])}年度" in builder.result.value
     assert builder.phase_labels["pv"].value == "導入 2027年度 → 工事 2028年度 → 運用 2029年度"
-    assert isinstance(builder.figure, Figure)
+    assert set(builder.figures) == {"phases", "trajectory", "cash_flow"}
+    assert all(isinstance(f, Figure) for f in builder.figures.values())
     assert "⚠" not in builder.result.value
 
 
@@ -551,7 +552,7 @@ def test_builder_checkbox_switches_a_measure_off(builder, a_sha):
 
 
 def test_builder_year_change_moves_the_phases_and_the_money(builder, a_sha):
-    figure_before = builder.figure
+    figures_before = dict(builder.figures)
     builder.years["pv"].value = 2026
     assert builder.phase_labels["pv"].value == "導入 2026年度 → 工事 2027年度 → 運用 2028年度"
     rm = builder.roadmap
@@ -560,7 +561,16 @@ def test_builder_year_change_moves_the_phases_and_the_money(builder, a_sha):
     assert rm.yearly.loc[2028, "emissions_t"] == approx(a_sha.yearly.loc[2028, "emissions_t"] - pv_t)
     pv_cost = float(MEASURES_CSV["pv"]["investment_yen"])
     assert rm.yearly.loc[2027, "investment_yen"] == approx(a_sha.yearly.loc[2027, "investment_yen"] + pv_cost)
-    assert builder.figure is not figure_before
+    # the phases, the emissions and the money all moved: every chart is drawn again
+    assert all(builder.figures[k] is not figures_before[k] for k in figures_before)
+
+
+def test_builder_redraws_only_the_charts_whose_data_changed(builder):
+    figures_before = dict(builder.figures)
+    builder.reduction.value = 0.6  # a new company target: its line moves, the plan and the money do not
+    assert builder.figures["trajectory"] is not figures_before["trajectory"]
+    assert builder.figures["phases"] is figures_before["phases"]
+    assert builder.figures["cash_flow"] is figures_before["cash_flow"]
 
 
 def test_builder_subsidies_follow_the_measures(monkeypatch):

@@ -59,8 +59,14 @@ class RoadmapBuilder(w.VBox):
             description=f"自社目標: {target['target_fiscal_year']}年度の削減率（{plan['base_fiscal_year']}年度比、0〜1の割合）",
             style={"description_width": "380px"}, layout=w.Layout(width="500px"))
         self.result = w.HTML()
-        self.chart = w.Output()
-        self.figure = None
+        from ..show.roadmap import CHARTS
+
+        #: one chart area per roadmap chart (phases, trajectory, cash flow), each redrawn only when what it
+        #: draws has changed; ``figures`` holds the Figure each one shows
+        self.outputs = {name: w.Output() for name in CHARTS}
+        self.chart = w.VBox(list(self.outputs.values()))
+        self.figures: dict = {}
+        self._drawn: dict[str, tuple] = {}
         self.roadmap = None
         self.filename = w.Text(value=f"{company}_roadmap.xlsx", description="ファイル名（.xlsx）",
                                style={"description_width": "110px"}, layout=w.Layout(width="380px"))
@@ -95,14 +101,14 @@ class RoadmapBuilder(w.VBox):
             label.value = " → ".join(f"{name} {int(m[c])}年度" for c, name in _PHASE_ORDER if not pd.isna(m[c]))
 
     def _update(self, change=None) -> None:
-        from ..show.roadmap import roadmap_chart
-
         try:
             rm = self.compute()
         except CnkitError as exc:
             self.roadmap = None
             self.result.value = message(str(exc))
-            self.chart.clear_output()
+            for out in self.outputs.values():
+                out.clear_output()
+            self.figures, self._drawn = {}, {}
             return
         self.roadmap = rm
         self._show_phases(rm)
@@ -119,8 +125,17 @@ class RoadmapBuilder(w.VBox):
             f"{rows}</table>"
             f"<p>投資額の合計 {_yen(k['investment_total_yen'])}　補助金の合計 {_yen(k['subsidy_total_yen'])}　"
             f"<b>{k['last_fy']}年度末の累積キャッシュフロー {_yen(k['cumulative_cash_flow_last_yen'])}</b></p>")
-        self.figure = roadmap_chart(rm)
-        show_chart(self.chart, self.figure)
+        self._draw_charts(rm)
+
+    def _draw_charts(self, rm) -> None:
+        from ..show.roadmap import CHARTS, chart_inputs, same_inputs
+
+        for name, inputs in chart_inputs(rm).items():
+            if name in self._drawn and same_inputs(inputs, self._drawn[name]):
+                continue
+            self.figures[name] = CHARTS[name](rm)
+            show_chart(self.outputs[name], self.figures[name])
+            self._drawn[name] = inputs
 
     def _export(self, button=None) -> None:
         from ..report.roadmap import write_excel

@@ -118,6 +118,34 @@ def _draw_cash_flow(ax, rm) -> None:
     thousands(ax)
 
 
+def chart_inputs(rm) -> dict[str, tuple]:
+    """What each chart below draws from ``rm``, by chart name (keep in step with the ``_draw_*`` functions).
+
+    The roadmap builder compares these before and after a change and redraws only the charts whose
+    inputs changed (a new company target moves the target lines, not the phases or the money)."""
+    _need_roadmap(rm)
+    common = (rm.company_name, tuple(rm.years), rm.base_fy)
+    return {
+        "phases": (*common, rm.measures["name_ja"], rm.phases),
+        "trajectory": (*common, rm.yearly[["emissions_t", "offset_t", "net_emissions_t"]], rm.targets,
+                       rm.target_paths),
+        "cash_flow": (*common, rm.yearly[["net_cash_flow_yen", "cumulative_cash_flow_yen"]]),
+    }
+
+
+def same_inputs(a: tuple, b: tuple) -> bool:
+    """True if two entries of :func:`chart_inputs` hold the same values."""
+    if len(a) != len(b):
+        return False
+    for x, y in zip(a, b):
+        if isinstance(x, (pd.DataFrame, pd.Series)):
+            if not (type(x) is type(y) and x.equals(y)):
+                return False
+        elif x != y:
+            return False
+    return True
+
+
 def phase_chart(rm) -> Figure:
     """Gantt-like chart: one row per measure, the years of its 導入 / 工事 / 運用 phases."""
     _need_roadmap(rm)
@@ -140,6 +168,10 @@ def cash_flow_chart(rm) -> Figure:
     fig, ax = new_figure(9, 3.8)
     _draw_cash_flow(ax, rm)
     return fig
+
+
+#: the three charts by name, top to bottom (the keys of :func:`chart_inputs`)
+CHARTS = {"phases": phase_chart, "trajectory": trajectory_chart, "cash_flow": cash_flow_chart}
 
 
 def roadmap_chart(rm) -> Figure:
