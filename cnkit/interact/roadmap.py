@@ -27,7 +27,7 @@ def _yen(value: float) -> str:
 
 class RoadmapBuilder(w.VBox):
     """One row per measure (checkbox = in the plan, dropdown = 実施年度), the company target, the result
-    (emissions, first year each target is met, investment, subsidies, cumulative cash flow), the chart and
+    (emissions, first year each target is met, investment, subsidies, cumulative cash flow), the three charts and
     an Excel export button."""
 
     def __init__(self, company: str = "a_sha", schedule=None, subsidies: dict | None = None,
