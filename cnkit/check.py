@@ -82,16 +82,48 @@ def flag(value, name: str) -> None:
     print(f"✅ {name}: True/False の形で答えています（正誤は採点で確かめます）。")
 
 
-def choice(value, name: str, options) -> None:
-    """Check that ``value`` is one of ``options`` (e.g. a stage or a category name)."""
-    options = list(options)
+def _one_of(value, name: str, options: list) -> None:
     if value is Ellipsis or value is None:
         _fail(name, f"まだ値が入っていません。{'、'.join(map(str, options))} のどれかを入れてください。")
-    if isinstance(value, (pd.Series, pd.DataFrame, np.ndarray, list, dict, set)):
+    if isinstance(value, (pd.Series, pd.DataFrame, np.ndarray, list, tuple, dict, set)):
         _fail(name, f"複数の値が入っています。{'、'.join(map(str, options))} のどれか1つを入れてください。")
     if value not in options:
         _fail(name, f"「{value}」は選択肢にありません。{'、'.join(map(str, options))} のどれかを、文字どおりに入れてください。")
+
+
+def choice(value, name: str, options) -> None:
+    """Check that ``value`` is one of ``options`` (e.g. a stage or a category name)."""
+    _one_of(value, name, list(options))
     print(f"✅ {name}: 選択肢の中から答えています（正誤は採点で確かめます）。")
+
+
+def choices(answers, name: str, options, keys=None) -> None:
+    """Check several answers at once, each one of ``options``; one OK line for all of them.
+
+    With ``keys``: ``answers`` is a dict with an answer for every key (e.g. activity 1–12 → Scope).
+    Without: ``answers`` is a non-empty list of answers (e.g. the names of the vital few processes).
+    The first wrong item is named (``name[key]`` or ``name（value）``)."""
+    options = list(options)
+    if keys is not None:
+        keys = list(keys)
+        if answers is Ellipsis or answers is None:
+            _fail(name, "まだ値が入っていません。{番号: 答え, …} の辞書の形で答えてください。")
+        if not isinstance(answers, dict):
+            _fail(name, "{番号: 答え, …} の辞書の形で答えてください（{ } で囲み、番号と答えを : でつなぎます）。")
+        missing = [k for k in keys if k not in answers]
+        if missing:
+            _fail(name, f"番号 {'、'.join(map(str, missing))} の答えがありません（{len(keys)}件すべてに答えます）。")
+        for k in keys:
+            _one_of(answers[k], f"{name}[{k}]", options)
+        print(f"✅ {name}: {len(keys)}件すべて、選択肢の中から答えています（正誤は採点で確かめます）。")
+        return
+    if answers is Ellipsis or answers is None:
+        _fail(name, "まだ値が入っていません。[\"答え1\", \"答え2\"] の形のリストで答えてください。")
+    if isinstance(answers, (str, dict)) or not isinstance(answers, (list, tuple, set, pd.Index)) or len(answers) == 0:
+        _fail(name, "[\"答え1\", \"答え2\"] の形のリストで答えてください（1つ以上）。")
+    for value in answers:
+        _one_of(value, f"{name}（{value}）", options)
+    print(f"✅ {name}: {len(answers)}件とも選択肢の中から答えています（正誤は採点で確かめます）。")
 
 
 def series(value, name: str, index, unit: str, low: float, high: float) -> None:

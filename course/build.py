@@ -188,7 +188,8 @@ def _sanitize_text(text: str, replacements: list[tuple[str, str]]) -> str:
 
 def normalize_solution(nb: nbformat.NotebookNode, metadata: dict,
                        replacements: list[tuple[str, str]]) -> nbformat.NotebookNode:
-    """Remove what changes from run to run or machine to machine from an executed notebook."""
+    """Remove what changes from run to run or machine to machine from an executed notebook
+    (timing metadata, widget model ids, absolute paths, how printed text was split into messages)."""
     nb.metadata = copy.deepcopy(metadata)  # no language_info.version, no widget state
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
@@ -211,6 +212,11 @@ def normalize_solution(nb: nbformat.NotebookNode, metadata: dict,
                 out.metadata.pop("transient", None)
             elif out.output_type == "stream":
                 out.text = _sanitize_text(out.text, replacements)
+                last = outputs[-1] if outputs else None
+                if last is not None and last.output_type == "stream" and last.name == out.name:
+                    # the kernel splits printed text into messages as it flushes, differently each run
+                    last.text += out.text
+                    continue
             elif out.output_type == "error":
                 out.traceback = [_sanitize_text(t, replacements) for t in out.traceback]
                 out.evalue = _sanitize_text(out.evalue, replacements)

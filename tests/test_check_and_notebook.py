@@ -279,3 +279,39 @@ def test_real_kernel_cell_fails_with_japanese_error_output():
         assert errors[0].ename == ename
         text = "\n".join(errors[0].traceback)
         assert words in text and "Traceback" not in text
+
+
+# ---------------------------------------------------------------- choices (several answers, one OK line)
+
+def test_choices_by_key_pass_with_one_line(capsys):
+    check.choices({1: "測る", 2: "知る", 3: "減らす"}, "stage_answers", STAGES, keys=[1, 2, 3])
+    out = capsys.readouterr().out
+    assert out.count("✅") == 1 and "3件" in out
+
+
+def test_choices_in_a_list_pass_with_one_line(capsys):
+    check.choices(["測る", "知る"], "段階の一覧", STAGES)
+    assert capsys.readouterr().out.count("✅") == 1
+
+
+@pytest.mark.parametrize("answers, words", [
+    (None, ["まだ", "辞書"]),
+    (["測る", "知る"], ["辞書"]),
+    ({1: "測る", 3: "知る"}, ["番号 2", "3件"]),            # a missing key is named
+    ({1: "測る", 2: "はかる", 3: "知る"}, ["stage_answers[2]", "はかる", "備える"]),  # the wrong item is named
+    ({1: "測る", 2: ["知る"], 3: "知る"}, ["stage_answers[2]", "複数"]),
+])
+def test_choices_by_key_fail(answers, words):
+    msg = fails(check.choices, answers, "stage_answers", STAGES, keys=[1, 2, 3])
+    for word in words:
+        assert word in msg, (word, msg)
+
+
+@pytest.mark.parametrize("answers, words", [
+    (None, ["まだ", "リスト"]), ("測る", ["リスト"]), ([], ["1つ以上"]),
+    (["測る", "はかる"], ["段階の一覧（はかる）", "備える"]),
+])
+def test_choices_in_a_list_fail(answers, words):
+    msg = fails(check.choices, answers, "段階の一覧", STAGES)
+    for word in words:
+        assert word in msg, (word, msg)

@@ -31,6 +31,7 @@ import csv
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -296,6 +297,7 @@ def _mini_submissions(root: Path) -> dict:
         "ex2_answer", 'for i in range(200000):\n    print("出力", i)\n\ndef 二倍(x):\n    return 2 * x')
     subs["input"] = answer("ex3_answer", '答え = input("はい か いいえ: ")')
     subs["sys_exit"] = answer("ex3_answer", "import sys\nsys.exit(1)")
+    subs["raises"] = answer("ex3_answer", 'raise ValueError("計算を間違えました")')
     subs["kernel_dies"] = answer("ex2_answer", "import os\nos._exit(3)")
     subs["network"] = answer(
         "ex3_answer", 'import urllib.request\nurllib.request.urlopen("http://example.com", '
@@ -336,6 +338,7 @@ EXPECTED = {
     "huge_output": (FULL, {"output_truncated"}),
     "input": ({**FULL, "yes": 0}, {"input"}),
     "sys_exit": ({**FULL, "yes": 0}, {"sys_exit"}),
+    "raises": ({**FULL, "yes": 0}, {"answer_error"}),
     "kernel_dies": ({**{t: 0 for t in TESTS}, "total_kwh": 1}, {"kernel_died"}),
     "network": ({**FULL, "yes": 0}, {"network"}),
     "write_outside": ({**FULL, "yes": 0}, {"write_attempt", "write_blocked"}),
@@ -348,7 +351,7 @@ EXPECTED = {
 }
 # submissions plain nbgrader grades too, with the same result (no limit or sandbox involved)
 NBGRADER_ALIKE = ("full", "blank", "partial", "deleted_test", "reordered", "edited_tests",
-                  "edited_readonly", "infinite_loop", "huge_output", "input", "sys_exit")
+                  "edited_readonly", "infinite_loop", "huge_output", "input", "sys_exit", "raises")
 
 
 def _robust_course(tmp: Path) -> dict:
@@ -599,6 +602,24 @@ def test_error_outputs_become_notes(ename, evalue, code):
         assert found[0]["cell"] == 2 and "セル 2" in found[0]["text"]
 
 
+@pytest.mark.parametrize("nbgrader_meta, ename, noted", [
+    ({"solution": True, "grade": False, "grade_id": "a"}, "ValueError", True),   # the trainee's code
+    ({"solution": True, "grade": False, "grade_id": "a"}, "NotImplementedError", False),  # unanswered
+    ({"solution": False, "grade": True, "grade_id": "t", "points": 1}, "AssertionError", False),  # a test
+    ({}, "NameError", False),                                                     # a given cell
+])
+def test_errors_in_answer_cells_are_noted(nbgrader_meta, ename, noted):
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("x")
+    cell.metadata["nbgrader"] = nbgrader_meta
+    cell.outputs = [_error(ename, "…")]
+    nb.cells = [cell]
+    found = notes_mod.notes_from_notebook(nb, None, None)
+    assert [n["code"] for n in found] == (["answer_error"] if noted else [])
+    if noted:
+        assert found[0]["text"] == "解答セルがエラーで終了（セル 1: ValueError）"
+
+
 def test_kernel_death_notes():
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("x")]
@@ -682,3 +703,12 @@ def test_every_manually_graded_cell_has_a_rubric(aid):
             f"5章の表の {gid} の配点 {rows.get(gid)} がノートブックの {points[gid]} 点と違います")
         assert rubric.is_file() and gid in rubric.read_text(encoding="utf-8"), (
             f"{rubric} にセル {gid} のルーブリックがありません / no rubric for {gid}")
+
+
+def test_every_note_is_explained_in_the_guide():
+    """Each note the summary can show has its row in the guide's table (4.3), by its fixed text."""
+    guide = (g.COURSE / "instructor_guide.md").read_text(encoding="utf-8")
+    section = guide.split("### 4.3", 1)[1].split("\n### ", 1)[0]
+    for code, text in notes_mod.TEXTS.items():
+        head = max(re.split(r"\{[^}]*\}|（[^）]*）|[（）]", text), key=len).strip(" :")
+        assert head and head in section, f"{code}: 「{head}」が instructor_guide.md 4.3 にありません"

@@ -290,3 +290,22 @@ def test_validate_is_judged_by_its_output(graded_ok):
     assert "VALIDATION FAILED ON 1 CELL(S)" in v["failing"].output
     # A path that matches nothing: exit 0 and no output at all.
     assert v["missing"].returncode == 0 and not v["missing"].ok
+
+
+def test_normalize_solution_joins_printed_text_split_into_messages():
+    """The kernel splits printed text into stream messages as it flushes; the saved solution must
+    not depend on that (one output per run of stdout, stderr kept apart, other outputs in place)."""
+    def stream(name, text):
+        return nbformat.v4.new_output("stream", name=name, text=text)
+
+    cell = nbformat.v4.new_code_cell("print('a'); print('b')")
+    cell.outputs = [stream("stdout", "一行目"), stream("stdout", "\n二行目\n"), stream("stderr", "注意\n"),
+                    stream("stdout", "三行目\n"),
+                    nbformat.v4.new_output("execute_result", data={"text/plain": "1"}, execution_count=1),
+                    stream("stdout", "四行目\n")]
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    out = build.normalize_solution(nb, {}, [])
+    got = [(o.output_type, o.get("name"), o.get("text")) for o in out.cells[0].outputs]
+    assert got == [("stream", "stdout", "一行目\n二行目\n"), ("stream", "stderr", "注意\n"),
+                   ("stream", "stdout", "三行目\n"), ("execute_result", None, None),
+                   ("stream", "stdout", "四行目\n")]

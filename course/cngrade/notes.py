@@ -48,6 +48,7 @@ TEXTS = {
     "write_attempt": "自分のフォルダの外に書き込もうとした: {paths}",
     "write_outside": "自分のフォルダの外に書き込み（採点用の一時コピー内のみ・削除済み）: {paths}",
     "output_truncated": "出力が多すぎるため省略（セル {cell}）",
+    "answer_error": "解答セルがエラーで終了（セル {cell}: {ename}）",
     # grading
     "grading_error": "採点エラー: {message}",
     "no_submission": "ノートブックが提出されていません（0点）",
@@ -104,16 +105,21 @@ def _error_code(ename: str, evalue: str) -> str | None:
     return None
 
 
+def _is_answer(cell) -> bool:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return bool(meta.get("solution")) and not meta.get("grade")
+
+
 def notes_from_notebook(nb, stopped: dict | None, kernel_exit: int | None,
                         kernel_log: str = "", limit: str | None = None) -> list[dict]:
     """Notes for what happened while the cells ran (one per kind and cell)."""
     found: list[dict] = []
     seen: set[tuple[str, int | None]] = set()
 
-    def add(code: str, cell: int | None) -> None:
+    def add(code: str, cell: int | None, **fields) -> None:
         if (code, cell) not in seen:
             seen.add((code, cell))
-            found.append(note(code, cell))
+            found.append(note(code, cell, **fields))
 
     stop_cell = stopped["cell"] + 1 if stopped else None
     for index, cell in enumerate(nb.cells):
@@ -131,6 +137,10 @@ def notes_from_notebook(nb, stopped: dict | None, kernel_exit: int | None,
                 code = _error_code(ename, evalue)
                 if code:
                     add(code, number)
+                elif _is_answer(cell) and ename != "NotImplementedError":
+                    # the trainee's own code stopped with an error (an unanswered cell raises
+                    # NotImplementedError: that is a blank answer, not worth a note)
+                    add("answer_error", number, ename=ename)
             elif kind == "stream":
                 text = out.get("text", "")
                 if OUTPUT_CAP_MARKER in text or OUTPUT_DROPPED in text or \
