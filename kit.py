@@ -48,6 +48,7 @@ HASHED_FILES = REQUIREMENTS + [CONSTRAINTS, "pyproject.toml"]
 BUILD_SCRIPT = ROOT / "course" / "build.py"
 INDEX = ROOT / "notebooks" / "index.ipynb"
 BENCH_SCRIPT = ROOT / "bench" / "run_all.py"
+TRAINEE_LAB_CONFIG = ROOT / "course" / "trainee_lab"
 GRADE_SCRIPT = ROOT / "course" / "grade_cohort.py"
 DEFAULT_PORT = 8888
 
@@ -253,7 +254,7 @@ def ensure_index():
     return True
 
 
-def launch_lab(root_dir, open_path, port, no_browser, extra, cwd):
+def launch_lab(root_dir, open_path, port, no_browser, extra, cwd, env_extra=None):
     jupyter = venv_bin("jupyter")
     cmd = [str(jupyter), "lab"]
     if open_path:
@@ -275,10 +276,10 @@ def launch_lab(root_dir, open_path, port, no_browser, extra, cwd):
     os.chdir(str(cwd))
     if os.name == "nt":
         try:
-            return subprocess.call(cmd, env=venv_env())
+            return subprocess.call(cmd, env=venv_env(env_extra))
         except KeyboardInterrupt:
             return 0
-    os.execve(cmd[0], cmd, venv_env())  # 戻らない
+    os.execve(cmd[0], cmd, venv_env(env_extra))  # 戻らない
 
 
 def lab_arguments(argv, prog):
@@ -301,8 +302,11 @@ def cmd_start(argv):
     args, extra = lab_arguments(argv, "kit.py start")
     setup()
     has_index = ensure_index()
+    # 自習用: nbgrader の配布・提出・講師用の画面は出さない（交換ディレクトリがなく、英語のエラーになるため）。
+    # Validate ボタンは残す。設定は course/trainee_lab/labconfig/page_config.json（Binder は postBuild が同じものを使う）。
+    config_path = os.pathsep.join(p for p in (str(TRAINEE_LAB_CONFIG), os.environ.get("JUPYTER_CONFIG_PATH")) if p)
     return launch_lab(ROOT, "notebooks/index.ipynb" if has_index else None,
-                      args.port, args.no_browser, extra, ROOT)
+                      args.port, args.no_browser, extra, ROOT, {"JUPYTER_CONFIG_PATH": config_path})
 
 
 def cmd_instructor(argv):

@@ -303,14 +303,17 @@ def test_roadmap_builder_redraws_its_chart(widgets_page):
 
 # ---------------------------------------------------------------------------- nbgrader
 
-def test_nbgrader_assignment_list_opens(page, lab):
-    bs.open_in_lab(page, lab, "notebooks/index.ipynb")
-    bs.click_menu(page, "Nbgrader", "Assignment List")
-    panel = page.locator("#nbgrader-assignment-list")
-    panel.wait_for(state="visible", timeout=30_000)
-    text = panel.text_content()
-    assert "Released assignments" in text or "assignments" in text.lower(), text
-    bs.screenshot(page, "08_nbgrader_assignment_list")
+def test_trainee_lab_shows_validate_but_not_the_exchange_screens(page, lab):
+    """``kit.py start`` (self-study, and Binder via postBuild): nbgrader's Validate button is there; the
+    Assignment List, Course List, Formgrader and Create Assignment screens are not — without an exchange
+    directory or an instructor they only show nbgrader's English errors."""
+    bs.open_in_lab(page, lab, "notebooks/00_orientation/00_orientation.ipynb")
+    page.locator(".jp-NotebookPanel-toolbar", has_text="Validate").first.wait_for(timeout=30_000)
+    menus = page.locator("#jp-MainMenu .lm-MenuBar-itemLabel").all_text_contents()
+    assert "ファイル" in menus and "Nbgrader" not in menus, menus
+    assert page.locator("text=Create Assignment").count() == 0
+    assert page.locator("text=The exchange directory does not exist").count() == 0
+    bs.screenshot(page, "08_trainee_lab_validate_only")
 
 
 def test_formgrader_loads_in_the_instructor_lab(page, labs):

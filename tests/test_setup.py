@@ -253,6 +253,36 @@ def test_postbuild_script():
     subprocess.run(["bash", "-n", str(post)], check=True)
 
 
+def test_postbuild_configures_the_lab_like_kit_start(tmp_path):
+    """Run postBuild against an empty prefix (pip stubbed out): Japanese UI, and the same trainee
+    page config as ``kit.py start`` — merged into what the prefix had, not replacing it."""
+    prefix = tmp_path / "prefix"
+    labconfig = prefix / "etc" / "jupyter" / "labconfig"
+    labconfig.mkdir(parents=True)
+    (labconfig / "page_config.json").write_text(
+        json.dumps({"disabledExtensions": {"some-other:plugin": True}, "other": 1}), encoding="utf-8")
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    fake = bindir / "python"  # `python -m pip ...` does nothing; anything else is the real Python
+    fake.write_text(f'#!/bin/bash\nif [ "$1" = "-m" ] && [ "$2" = "pip" ]; then exit 0; fi\n'
+                    f'exec "{sys.executable}" "$@"\n', encoding="utf-8")
+    fake.chmod(0o755)
+    env = dict(os.environ, NB_PYTHON_PREFIX=str(prefix), PATH=f"{bindir}{os.pathsep}{os.environ['PATH']}")
+    proc = subprocess.run(["bash", str(ROOT / "postBuild")], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    overrides = json.loads((prefix / "share" / "jupyter" / "lab" / "settings" / "overrides.json")
+                           .read_text(encoding="utf-8"))
+    assert overrides["@jupyterlab/translation-extension:plugin"]["locale"] == "ja_JP"
+    page = json.loads((labconfig / "page_config.json").read_text(encoding="utf-8"))
+    trainee = json.loads((ROOT / "course" / "trainee_lab" / "labconfig" / "page_config.json")
+                         .read_text(encoding="utf-8"))
+    assert page["other"] == 1 and page["disabledExtensions"]["some-other:plugin"] is True
+    for plugin in trainee["disabledExtensions"]:
+        assert page["disabledExtensions"][plugin] is True, plugin
+    assert "@jupyter/nbgrader:validate-assignment" not in trainee["disabledExtensions"]
+
+
 # ------------------------------------------------------------------ CI and README
 
 
