@@ -63,7 +63,6 @@ Data-cleaning quirks added on purpose (the README lists the same, from QUIRKS_JA
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import random
@@ -288,43 +287,10 @@ QUIRKS_JA = [
 
 # ---------------------------------------------------------------------------------------------
 def build_bills(factors: dict, usage: dict) -> tuple[list[dict], list[dict]]:
-    """Return (electricity rows, fuel rows) with numeric values (before text quirks).
-
-    Rows run month by month, sites and energies in a fixed order. The corrected bill is then
-    applied: the original row is overstated and the 訂正 row with the true value is listed after
-    the bills of CORRECTION["issued_after"].
-    """
-    rows = []
-    for fy in FISCAL_YEARS:
-        for (y, m) in common.fy_months(fy):
-            for site in SITES:
-                for energy in ENERGY_ORDER:
-                    if (site, energy) not in usage:
-                        continue
-                    value = usage[(site, energy)][fy][(y, m)]
-                    start, end = common.billing_period(METER_DAY.get((site, energy)), y, m)
-                    rows.append({"site": site, "energy": energy, "y": y, "m": m, "start": start,
-                                 "end": end, "usage": value, "charge": None, "kind": "", "note": ""})
-
-    def with_charge(row: dict, label: str) -> dict:
-        rng = random.Random(f"{SEED}:charge:{row['site']}:{row['energy']}:{row['y']}-{row['m']:02d}{label}")
-        price = common.unit_price_per_bill_unit(factors, row["energy"])
-        basic = BASIC_CHARGE_YEN.get((row["site"], row["energy"]), 0)
-        return {**row, "charge": common.charge_yen(rng, price, row["usage"], basic, CHARGE_NOISE)}
-
-    rows = [with_charge(row, "") for row in rows]
-    if CORRECTION["energy"] != "electricity":
-        raise ValueError("the corrected bill is placed in the electricity workbook")
-    key = (CORRECTION["site"], CORRECTION["energy"], *CORRECTION["month"])
-    index = next(i for i, r in enumerate(rows) if (r["site"], r["energy"], r["y"], r["m"]) == key)
-    true_row = rows[index]
-    wrong = round(true_row["usage"] * (1 + CORRECTION["overstatement"]))
-    rows[index] = with_charge({**true_row, "usage": wrong}, ":original")
-    corrected = with_charge({**true_row, "kind": "訂正", "note": CORRECTION["note"]}, ":corrected")
-    after = max(i for i, r in enumerate(rows) if (r["y"], r["m"]) == CORRECTION["issued_after"])
-    rows.insert(after + 1, corrected)
-    return ([r for r in rows if r["energy"] == "electricity"],
-            [r for r in rows if r["energy"] != "electricity"])
+    """(electricity rows, fuel rows) with numeric values, before the text quirks (common.build_bills)."""
+    return common.build_bills(factors, usage, seed=SEED, fiscal_years=FISCAL_YEARS, sites=SITES,
+                              energies=ENERGY_ORDER, meter_day=METER_DAY, basic_charge_yen=BASIC_CHARGE_YEN,
+                              charge_noise=CHARGE_NOISE, correction=CORRECTION)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -496,42 +462,16 @@ python datasets/generators/manifest.py
 
 # ---------------------------------------------------------------------------------------------
 def summarise(factors: dict, equipment: pd.DataFrame, usage: dict) -> dict:
-    """Totals per energy (base units), unexplained shares and the CO2 Pareto of the estimates."""
-    totals = {fy: {} for fy in FISCAL_YEARS}
-    site_totals = {fy: {} for fy in FISCAL_YEARS}
-    for (site, energy), by_fy in usage.items():
-        size = common.BILL_UNIT[energy][1]
-        for fy in FISCAL_YEARS:
-            amount = sum(by_fy[fy].values()) * size
-            totals[fy][energy] = totals[fy].get(energy, 0.0) + amount
-            site_totals[fy][(site, energy)] = amount
-    est = equipment.assign(
-        base=equipment["estimate"] * equipment["energy"].map(lambda e: common.BILL_UNIT[e][1]))
-    est_energy = est.groupby("energy")["base"].sum()
-    unexplained = {e: (totals[BASE_FY][e] - est_energy[e]) / totals[BASE_FY][e] for e in est_energy.index}
-    est["co2_t"] = est["base"] * est["energy"].map(
-        lambda e: common.co2_factor_per_base_unit(factors, e, ELECTRICITY_SUPPLIER, BASE_FY))
-    pareto = est.groupby("process")["co2_t"].sum().sort_values(ascending=False)
-    return {"totals": totals, "site_totals": site_totals, "unexplained": unexplained, "pareto": pareto}
+    """The totals and shares the story is checked against (common.summarise)."""
+    return common.summarise(factors, equipment, usage, fiscal_years=FISCAL_YEARS, base_fy=BASE_FY,
+                            energies=ENERGY_ORDER, supplier=ELECTRICITY_SUPPLIER)
 
 
 def check_story(summary: dict) -> list[str]:
-    problems = []
-    totals = summary["totals"]
-    for key, target in TARGETS.items():
-        got = summary["site_totals"][BASE_FY][key] if isinstance(key, tuple) else totals[BASE_FY][key]
-        if abs(got / target - 1) > TARGET_TOLERANCE:
-            problems.append(f"FY{BASE_FY} {key}: {got:g} vs target {target:g}")
-    for energy, value in totals[BASE_FY].items():
-        ratio = totals[COMPARISON_FY][energy] / value
-        if not FY2024_RANGE[0] <= ratio <= FY2024_RANGE[1]:
-            problems.append(f"FY{COMPARISON_FY}/FY{BASE_FY} {energy}: {ratio:.3f}")
-    for energy, share in summary["unexplained"].items():
-        if not UNEXPLAINED_RANGE[0] <= share <= UNEXPLAINED_RANGE[1]:
-            problems.append(f"unexplained {energy}: {share:.3%}")
+    problems = common.story_problems(summary, targets=TARGETS, tolerance=TARGET_TOLERANCE, base_fy=BASE_FY,
+                                      comparison_fy=COMPARISON_FY, ratio_range=FY2024_RANGE,
+                                      unexplained_range=UNEXPLAINED_RANGE, pareto_order=PARETO_ORDER)
     pareto = summary["pareto"]
-    if tuple(pareto.index[: len(PARETO_ORDER)]) != PARETO_ORDER:
-        problems.append(f"Pareto order: {list(pareto.index)}")
     top = pareto.iloc[: len(PARETO_ORDER)].sum() / pareto.sum()
     if not TOP7_SHARE_RANGE[0] <= top <= TOP7_SHARE_RANGE[1]:
         problems.append(f"top-7 share {top:.1%}")
@@ -587,13 +527,7 @@ def generate(out_dir: Path, verbose: bool = False) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Generate the A社 dataset (deterministic).")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
-    parser.add_argument("--quiet", action="store_true", help="do not print the summary")
-    args = parser.parse_args(argv)
-    generate(args.out, verbose=not args.quiet)
-    print(f"written: {args.out}", file=sys.stderr)
-    return 0
+    return common.main(argv, company="A社", default_out=DEFAULT_OUT, generate=generate)
 
 
 if __name__ == "__main__":

@@ -58,7 +58,6 @@ name, empty billing periods for vehicle fuels, and one corrected LPG bill (区�
 
 from __future__ import annotations
 
-import argparse
 import csv
 import datetime as dt
 import io
@@ -274,43 +273,10 @@ def monthly_usage(equipment: pd.DataFrame) -> dict:
 
 
 def build_bills(factors: dict, usage: dict) -> tuple[list[dict], list[dict]]:
-    """Return (electricity rows, fuel rows) with numeric values, before the text quirks.
-
-    Rows run month by month, sites and energies in a fixed order. The corrected bill is applied:
-    the original row is overstated and the 訂正 row with the true value is listed after the bills
-    of CORRECTION["issued_after"].
-    """
-    rows = []
-    for fy in FISCAL_YEARS:
-        for (y, m) in common.fy_months(fy):
-            for site in SITES:
-                for energy in ENERGY_ORDER:
-                    if (site, energy) not in usage:
-                        continue
-                    start, end = common.billing_period(METER_DAY.get((site, energy)), y, m)
-                    rows.append({"site": site, "energy": energy, "y": y, "m": m, "fy": fy, "start": start,
-                                 "end": end, "usage": usage[(site, energy)][fy][(y, m)], "charge": None,
-                                 "kind": "", "note": ""})
-
-    def with_charge(row: dict, label: str) -> dict:
-        rng = random.Random(f"{SEED}:charge:{row['site']}:{row['energy']}:{row['y']}-{row['m']:02d}{label}")
-        price = common.unit_price_per_bill_unit(factors, row["energy"])
-        basic = BASIC_CHARGE_YEN.get((row["site"], row["energy"]), 0)
-        return {**row, "charge": common.charge_yen(rng, price, row["usage"], basic, CHARGE_NOISE)}
-
-    rows = [with_charge(row, "") for row in rows]
-    if CORRECTION["energy"] == "electricity":
-        raise ValueError("the corrected bill is placed in the fuel workbook")
-    key = (CORRECTION["site"], CORRECTION["energy"], *CORRECTION["month"])
-    index = next(i for i, r in enumerate(rows) if (r["site"], r["energy"], r["y"], r["m"]) == key)
-    true_row = rows[index]
-    wrong = round(true_row["usage"] * (1 + CORRECTION["overstatement"]))
-    rows[index] = with_charge({**true_row, "usage": wrong}, ":original")
-    corrected = with_charge({**true_row, "kind": "訂正", "note": CORRECTION["note"]}, ":corrected")
-    fuel = [r for r in rows if r["energy"] != "electricity"]
-    after = max(i for i, r in enumerate(fuel) if (r["y"], r["m"]) == CORRECTION["issued_after"])
-    fuel.insert(after + 1, corrected)
-    return [r for r in rows if r["energy"] == "electricity"], fuel
+    """(electricity rows, fuel rows) with numeric values, before the text quirks (common.build_bills)."""
+    return common.build_bills(factors, usage, seed=SEED, fiscal_years=FISCAL_YEARS, sites=SITES,
+                              energies=ENERGY_ORDER, meter_day=METER_DAY, basic_charge_yen=BASIC_CHARGE_YEN,
+                              charge_noise=CHARGE_NOISE, correction=CORRECTION)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -499,53 +465,22 @@ python datasets/generators/manifest.py
 
 # ---------------------------------------------------------------------------------------------
 def summarise(factors: dict, equipment: pd.DataFrame, usage: dict) -> dict:
-    """Totals per energy (base units), per site, CO2 and crude-oil kL, unexplained shares and the
-    CO2 Pareto of the equipment estimates (FY2025 factors for both years)."""
-    co2 = {e: common.co2_factor_per_base_unit(factors, e, ELECTRICITY_SUPPLIER, BASE_FY) for e in ENERGY_ORDER}
-    gj = {e: common.gj_per_base_unit(factors, e) for e in ENERGY_ORDER}
-    kl_per_gj = common.crude_oil_kl_per_gj(factors)
-    totals = {fy: {} for fy in FISCAL_YEARS}
-    site_totals = {fy: {} for fy in FISCAL_YEARS}
-    for (site, energy), by_fy in usage.items():
-        size = common.BILL_UNIT[energy][1]
-        for fy in FISCAL_YEARS:
-            amount = sum(by_fy[fy].values()) * size
-            totals[fy][energy] = totals[fy].get(energy, 0.0) + amount
-            site_totals[fy][(site, energy)] = amount
-    co2_t = {fy: {e: totals[fy][e] * co2[e] for e in totals[fy]} for fy in FISCAL_YEARS}
-    crude_kl = {fy: sum(totals[fy][e] * gj[e] for e in totals[fy]) * kl_per_gj for fy in FISCAL_YEARS}
-    est = equipment.assign(base=equipment["estimate"] * equipment["energy"].map(lambda e: common.BILL_UNIT[e][1]))
-    est_energy = est.groupby("energy")["base"].sum()
-    unexplained = {e: (totals[BASE_FY][e] - est_energy[e]) / totals[BASE_FY][e] for e in est_energy.index}
-    est["co2_t"] = est["base"] * est["energy"].map(co2)
-    pareto = est.groupby("process")["co2_t"].sum().sort_values(ascending=False)
-    return {"totals": totals, "site_totals": site_totals, "co2_t": co2_t, "crude_kl": crude_kl,
-            "unexplained": unexplained, "pareto": pareto}
+    """The totals and shares the story is checked against (common.summarise)."""
+    return common.summarise(factors, equipment, usage, fiscal_years=FISCAL_YEARS, base_fy=BASE_FY,
+                            energies=ENERGY_ORDER, supplier=ELECTRICITY_SUPPLIER)
 
 
 def check_story(summary: dict) -> list[str]:
-    problems = []
-    totals = summary["totals"]
-    for key, target in TARGETS.items():
-        got = summary["site_totals"][BASE_FY][key] if isinstance(key, tuple) else totals[BASE_FY][key]
-        if abs(got / target - 1) > TARGET_TOLERANCE:
-            problems.append(f"FY{BASE_FY} {key}: {got:g} vs target {target:g}")
+    problems = common.story_problems(summary, targets=TARGETS, tolerance=TARGET_TOLERANCE, base_fy=BASE_FY,
+                                      comparison_fy=COMPARISON_FY, ratio_range=FY2024_RANGE,
+                                      unexplained_range=UNEXPLAINED_RANGE, pareto_order=PARETO_ORDER)
     total_co2 = sum(summary["co2_t"][BASE_FY].values())
     if not TOTAL_CO2_RANGE[0] <= total_co2 <= TOTAL_CO2_RANGE[1]:
         problems.append(f"FY{BASE_FY} total CO2 {total_co2:.1f} t")
     kl = summary["crude_kl"][BASE_FY]
     if not CRUDE_OIL_KL_RANGE[0] <= kl <= CRUDE_OIL_KL_RANGE[1]:
         problems.append(f"FY{BASE_FY} crude-oil equivalent {kl:.1f} kL")
-    for energy, value in totals[BASE_FY].items():
-        ratio = totals[COMPARISON_FY][energy] / value
-        if not FY2024_RANGE[0] <= ratio <= FY2024_RANGE[1]:
-            problems.append(f"FY{COMPARISON_FY}/FY{BASE_FY} {energy}: {ratio:.3f}")
-    for energy, share in summary["unexplained"].items():
-        if not UNEXPLAINED_RANGE[0] <= share <= UNEXPLAINED_RANGE[1]:
-            problems.append(f"unexplained {energy}: {share:.3%}")
     pareto = summary["pareto"]
-    if tuple(pareto.index[: len(PARETO_ORDER)]) != PARETO_ORDER:
-        problems.append(f"Pareto order: {list(pareto.index)}")
     for n, (low, high) in ((5, TOP5_SHARE_RANGE), (6, TOP6_SHARE_RANGE)):
         share = pareto.iloc[:n].sum() / pareto.sum()
         if not low <= share <= high:
@@ -604,13 +539,7 @@ def generate(out_dir: Path, verbose: bool = False) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Generate the B社 dataset (deterministic).")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
-    parser.add_argument("--quiet", action="store_true", help="do not print the summary")
-    args = parser.parse_args(argv)
-    generate(args.out, verbose=not args.quiet)
-    print(f"written: {args.out}", file=sys.stderr)
-    return 0
+    return common.main(argv, company="B社", default_out=DEFAULT_OUT, generate=generate)
 
 
 if __name__ == "__main__":

@@ -2,8 +2,9 @@
 
 The pieces both generators use: reading the factor files, unit prices and CO2 factors,
 fiscal-year months, the equipment frame, the monthly spreading of annual usage with
-largest-remainder rounding, billing periods, charges, the equipment.csv writer and a
-byte-deterministic xlsx writer. Each company's generator passes its own story (supplier, base
+largest-remainder rounding, the bill rows (billing periods, charges, the corrected bill), the
+summary each story is checked against, the equipment.csv writer and a byte-deterministic xlsx
+writer. Each company's generator passes its own story (supplier, base
 year, meter days, noise, profiles) as arguments.
 
 Everything random is drawn from ``random.Random`` seeded with a string (seed plus a fixed label),
@@ -12,11 +13,13 @@ so a generator gives the same bytes on every run and every machine.
 
 from __future__ import annotations
 
+import argparse
 import calendar
 import csv
 import datetime as dt
 import io
 import random
+import sys
 import zipfile
 from pathlib import Path
 
@@ -220,6 +223,100 @@ def charge_yen(rng: random.Random, price: float, usage: float, basic: int, noise
     return round((usage * price + basic) * (1 + rng.uniform(-noise, noise)))
 
 
+def build_bills(factors: dict, usage: dict, *, seed: int, fiscal_years, sites, energies, meter_day: dict,
+                basic_charge_yen: dict, charge_noise: float, correction: dict) -> tuple[list[dict], list[dict]]:
+    """(electricity rows, fuel rows) with numeric values, before each company's text quirks.
+
+    Rows run month by month, sites and energies in the given order, each with its billing period
+    and charge. Then the corrected bill: the row of ``correction["month"]`` is overstated by
+    ``correction["overstatement"]`` (the bill as first issued) and a 訂正 row with the true value is
+    listed after the bills of ``correction["issued_after"]`` in the file of its energy.
+    """
+    rows = []
+    for fy in fiscal_years:
+        for (y, m) in fy_months(fy):
+            for site in sites:
+                for energy in energies:
+                    if (site, energy) not in usage:
+                        continue
+                    start, end = billing_period(meter_day.get((site, energy)), y, m)
+                    rows.append({"site": site, "energy": energy, "y": y, "m": m, "fy": fy, "start": start,
+                                 "end": end, "usage": usage[(site, energy)][fy][(y, m)], "charge": None,
+                                 "kind": "", "note": ""})
+
+    def with_charge(row: dict, label: str) -> dict:
+        rng = random.Random(f"{seed}:charge:{row['site']}:{row['energy']}:{row['y']}-{row['m']:02d}{label}")
+        price = unit_price_per_bill_unit(factors, row["energy"])
+        basic = basic_charge_yen.get((row["site"], row["energy"]), 0)
+        return {**row, "charge": charge_yen(rng, price, row["usage"], basic, charge_noise)}
+
+    rows = [with_charge(row, "") for row in rows]
+    key = (correction["site"], correction["energy"], *correction["month"])
+    index = next(i for i, r in enumerate(rows) if (r["site"], r["energy"], r["y"], r["m"]) == key)
+    true_row = rows[index]
+    wrong = round(true_row["usage"] * (1 + correction["overstatement"]))
+    rows[index] = with_charge({**true_row, "usage": wrong}, ":original")
+    corrected = with_charge({**true_row, "kind": "訂正", "note": correction["note"]}, ":corrected")
+    electricity = [r for r in rows if r["energy"] == "electricity"]
+    fuel = [r for r in rows if r["energy"] != "electricity"]
+    same_file = electricity if correction["energy"] == "electricity" else fuel
+    after = max(i for i, r in enumerate(same_file) if (r["y"], r["m"]) == correction["issued_after"])
+    same_file.insert(after + 1, corrected)
+    return electricity, fuel
+
+
+def summarise(factors: dict, equipment: pd.DataFrame, usage: dict, *, fiscal_years, base_fy: int,
+              energies, supplier: str) -> dict:
+    """Totals per energy and per site × energy (base units), CO2 (t) and crude-oil kL per year (the
+    ``base_fy`` factors for every year), the share of each energy the equipment does not explain,
+    and the CO2 Pareto of the equipment estimates — what each generator checks its story against."""
+    co2 = {e: co2_factor_per_base_unit(factors, e, supplier, base_fy) for e in energies}
+    gj = {e: gj_per_base_unit(factors, e) for e in energies}
+    kl_per_gj = crude_oil_kl_per_gj(factors)
+    totals = {fy: {} for fy in fiscal_years}
+    site_totals = {fy: {} for fy in fiscal_years}
+    for (site, energy), by_fy in usage.items():
+        size = BILL_UNIT[energy][1]
+        for fy in fiscal_years:
+            amount = sum(by_fy[fy].values()) * size
+            totals[fy][energy] = totals[fy].get(energy, 0.0) + amount
+            site_totals[fy][(site, energy)] = amount
+    co2_t = {fy: {e: totals[fy][e] * co2[e] for e in totals[fy]} for fy in fiscal_years}
+    crude_kl = {fy: sum(totals[fy][e] * gj[e] for e in totals[fy]) * kl_per_gj for fy in fiscal_years}
+    est = equipment.assign(base=equipment["estimate"] * equipment["energy"].map(lambda e: BILL_UNIT[e][1]))
+    est_energy = est.groupby("energy")["base"].sum()
+    unexplained = {e: (totals[base_fy][e] - est_energy[e]) / totals[base_fy][e] for e in est_energy.index}
+    est["co2_t"] = est["base"] * est["energy"].map(co2)
+    pareto = est.groupby("process")["co2_t"].sum().sort_values(ascending=False)
+    return {"totals": totals, "site_totals": site_totals, "co2_t": co2_t, "crude_kl": crude_kl,
+            "unexplained": unexplained, "pareto": pareto}
+
+
+def story_problems(summary: dict, *, targets: dict, tolerance: float, base_fy: int, comparison_fy: int,
+                   ratio_range: tuple, unexplained_range: tuple, pareto_order: tuple) -> list[str]:
+    """What every company's story requires of :func:`summarise`'s figures (each generator adds its own):
+    the ``base_fy`` totals within ``tolerance`` of ``targets`` (an energy or a (site, energy)), each
+    energy's ``comparison_fy`` / ``base_fy`` ratio in ``ratio_range``, the unexplained shares in
+    ``unexplained_range`` and the processes of the Pareto in the order ``pareto_order``."""
+    problems = []
+    totals = summary["totals"]
+    for key, target in targets.items():
+        got = summary["site_totals"][base_fy][key] if isinstance(key, tuple) else totals[base_fy][key]
+        if abs(got / target - 1) > tolerance:
+            problems.append(f"FY{base_fy} {key}: {got:g} vs target {target:g}")
+    for energy, value in totals[base_fy].items():
+        ratio = totals[comparison_fy][energy] / value
+        if not ratio_range[0] <= ratio <= ratio_range[1]:
+            problems.append(f"FY{comparison_fy}/FY{base_fy} {energy}: {ratio:.3f}")
+    for energy, share in summary["unexplained"].items():
+        if not unexplained_range[0] <= share <= unexplained_range[1]:
+            problems.append(f"unexplained {energy}: {share:.3%}")
+    pareto = summary["pareto"]
+    if tuple(pareto.index[: len(pareto_order)]) != tuple(pareto_order):
+        problems.append(f"Pareto order: {list(pareto.index)}")
+    return problems
+
+
 # ---------------------------------------------------------------------------------------------
 # Writers
 def write_equipment_csv(path: Path, equipment: pd.DataFrame) -> None:
@@ -260,3 +357,14 @@ def save_workbook_deterministic(wb: Workbook, path: Path, creator: str, title: s
             fixed.external_attr = 0o644 << 16
             dst.writestr(fixed, src.read(info.filename))
     path.write_bytes(out.getvalue())
+
+
+def main(argv: list[str] | None, *, company: str, default_out: Path, generate) -> int:
+    """The command line of a generator: ``--out`` (default ``default_out``) and ``--quiet``."""
+    parser = argparse.ArgumentParser(description=f"Generate the {company} dataset (deterministic).")
+    parser.add_argument("--out", type=Path, default=default_out, help=f"output folder (default {default_out})")
+    parser.add_argument("--quiet", action="store_true", help="do not print the summary")
+    args = parser.parse_args(argv)
+    generate(args.out, verbose=not args.quiet)
+    print(f"written: {args.out}", file=sys.stderr)
+    return 0
