@@ -1,8 +1,8 @@
 """Tests of datasets/: the A社 generator, the checksum manifest, the A社 story and the factor files.
 
-The bill parsing here is deliberately small and independent of cnkit's reader: it knows only the
-quirks the A社 generator puts in (NFKC for full-width text, 千m3/kL/ℓ units, Japanese-era months,
-¥/円 charges, 訂正 rows).
+The bill parsing here (with tests/bill_parsing.py) is deliberately small and independent of cnkit's
+reader: it knows only the quirks the A社 generator puts in (NFKC for full-width text, 千m3/kL/ℓ units,
+Japanese-era months, ¥/円 charges, 訂正 rows).
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ import re
 import shutil
 import subprocess
 import sys
-import unicodedata
 from pathlib import Path
 
+import bill_parsing
 import pandas as pd
 import pytest
+from bill_parsing import RATE_UNITS, bills_frame, nfkc
 
 ROOT = Path(__file__).resolve().parents[1]
 DATASETS = ROOT / "datasets"
@@ -37,20 +38,6 @@ DESIGN_TARGETS = {
 DESIGN_SITE_ELECTRICITY = {"本社工場": 500_000, "第二工場": 115_000, "倉庫・事務所": 25_000}
 PARETO_HEAD = ["ボイラー", "熱処理炉", "コンプレッサー", "機械加工", "空調", "社用車", "照明"]
 
-# Written units (after NFKC and lower-casing) → (energy or None for any, factor to the base unit)
-UNITS = {
-    "kwh": ({"electricity"}, 1.0), "mwh": ({"electricity"}, 1000.0),
-    "m3": ({"city_gas"}, 0.001), "千m3": ({"city_gas"}, 1.0),
-    "l": ({"a_heavy_oil", "kerosene", "gasoline", "diesel"}, 0.001),
-    "kl": ({"a_heavy_oil", "kerosene", "gasoline", "diesel"}, 1.0),
-    "kg": ({"lpg"}, 0.001), "t": ({"lpg"}, 1.0),
-}
-RATE_UNITS = {"m³/h": 0.001, "L/h": 0.001, "kg/h": 0.001}  # per-hour rate → base unit (千m³, kL, t)
-
-
-def nfkc(value) -> str:
-    return unicodedata.normalize("NFKC", str(value)).strip()
-
 
 def load_module(path: Path, name: str):
     spec = importlib.util.spec_from_file_location(name, path)
@@ -60,7 +47,7 @@ def load_module(path: Path, name: str):
 
 
 # ------------------------------------------------------------------------------------------
-# Small, independent bill parser
+# The A社 months (the rest of the small, independent bill parser is tests/bill_parsing.py)
 def parse_month(text) -> tuple[int, int]:
     s = nfkc(text).replace(" ", "")
     m = re.fullmatch(r"(\d{4})(?:年|/|-)(\d{1,2})月?", s)
@@ -72,56 +59,16 @@ def parse_month(text) -> tuple[int, int]:
     raise ValueError(f"unreadable month: {text!r}")
 
 
-def parse_number(text) -> float:
-    if isinstance(text, (int, float)):
-        return float(text)
-    s = nfkc(text).replace(",", "").replace("¥", "").replace("円", "").replace(" ", "")
-    return float(s)
-
-
-def energy_aliases() -> dict[str, str]:
-    energies = pd.read_csv(FACTORS / "energies.csv", dtype=str, keep_default_na=False)
-    out = {}
-    for _, row in energies.iterrows():
-        for name in [row["energy"], row["name_ja"], *row["aliases_ja"].split("|")]:
-            out[nfkc(name).lower()] = row["energy"]
-    return out
-
-
 def read_a_sha_bills(folder: Path = A_SHA) -> pd.DataFrame:
     """One row per bill after corrections: site, energy, year, month, fy, amount (base unit)."""
     elec = pd.read_excel(folder / "bills_electricity.xlsx", sheet_name=0, dtype=object)
     fuel = pd.read_csv(folder / "bills_fuel.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
     raw = pd.concat([elec, fuel], ignore_index=True).fillna("")
-    aliases = energy_aliases()
-    rows = []
-    for _, r in raw.iterrows():
-        energy = aliases[nfkc(r["エネルギー"]).lower()]
-        energies, factor = UNITS[nfkc(r["単位"]).lower()]
-        assert energy in energies, (energy, r["単位"])
-        y, m = parse_month(r["使用月"])
-        rows.append({"site": r["拠点"], "energy": energy, "year": y, "month": m,
-                     "fy": y if m >= 4 else y - 1, "amount": parse_number(r["使用量"]) * factor,
-                     "corrected": nfkc(r["区分"]) == "訂正"})
-    bills = pd.DataFrame(rows)
-    key = ["site", "energy", "year", "month"]
-    corrected = bills[bills["corrected"]].set_index(key).index
-    is_replaced = bills.set_index(key).index.isin(corrected) & ~bills["corrected"].to_numpy()
-    return bills[~is_replaced].drop(columns="corrected").reset_index(drop=True)
+    return bills_frame((r for _, r in raw.iterrows()), parse_month)
 
 
 def equipment_estimates() -> pd.DataFrame:
-    eq = pd.read_csv(A_SHA / "equipment.csv", keep_default_na=False)
-
-    def estimate(r) -> float:
-        hours = r["units"] * r["hours_per_year"] * r["load_factor"]
-        if r["energy"] == "electricity":
-            assert r["rated_kw"] != "" and r["fuel_rate"] == ""
-            return float(r["rated_kw"]) * hours
-        assert r["rated_kw"] == "" and r["fuel_rate"] != ""
-        return float(r["fuel_rate"]) * hours * RATE_UNITS[r["fuel_rate_unit"]]
-
-    return eq.assign(estimate=eq.apply(estimate, axis=1))
+    return bill_parsing.equipment_estimates(A_SHA)
 
 
 def co2_factors() -> dict[str, float]:

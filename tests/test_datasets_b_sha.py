@@ -15,12 +15,13 @@ import io
 import re
 import subprocess
 import sys
-import unicodedata
 from pathlib import Path
 
+import bill_parsing
 import pandas as pd
 import pytest
 import yaml
+from bill_parsing import RATE_UNITS, bills_frame, nfkc
 from openpyxl import load_workbook
 
 import cnkit
@@ -42,18 +43,9 @@ CRUDE_OIL_KL_RANGE = (400, 700)  # kL
 PARETO_HEAD = ["冷凍・冷蔵", "ボイラー", "配送トラック", "加熱調理", "照明", "空調"]
 SUPPLIER = "national_average"
 
-# Written units → (energies, factor to the base unit)
-UNITS = {"kwh": ({"electricity"}, 1.0), "mwh": ({"electricity"}, 1000.0), "kg": ({"lpg"}, 0.001),
-         "t": ({"lpg"}, 1.0), "l": ({"gasoline", "diesel"}, 0.001), "kl": ({"gasoline", "diesel"}, 1.0)}
-RATE_UNITS = {"kg/h": 0.001, "L/h": 0.001}  # per-hour rate → base unit (t, kL)
-
-
-def nfkc(value) -> str:
-    return unicodedata.normalize("NFKC", str(value)).strip()
-
 
 # ------------------------------------------------------------------------------------------
-# Small, independent bill parser
+# The B社 files and months (the rest of the small, independent bill parser is tests/bill_parsing.py)
 def parse_month(value) -> tuple[int, int]:
     if isinstance(value, dt.datetime):
         assert value.day == 1, value
@@ -62,21 +54,6 @@ def parse_month(value) -> tuple[int, int]:
     if not m:
         raise ValueError(f"unreadable month: {value!r}")
     return int(m[1]) + 2018, int(m[2])
-
-
-def parse_number(value) -> float:
-    if isinstance(value, (int, float)):
-        return float(value)
-    return float(nfkc(value).replace(",", ""))
-
-
-def energy_aliases() -> dict[str, str]:
-    energies = pd.read_csv(FACTORS / "energies.csv", dtype=str, keep_default_na=False)
-    out = {}
-    for _, row in energies.iterrows():
-        for name in [row["energy"], row["name_ja"], *row["aliases_ja"].split("|")]:
-            out[nfkc(name).lower()] = row["energy"]
-    return out
 
 
 def raw_electricity(folder: Path = B_SHA) -> list[list[str]]:
@@ -93,36 +70,12 @@ def read_b_sha_bills(folder: Path = B_SHA) -> pd.DataFrame:
     """One row per bill after corrections: site, energy, year, month, fy, amount (base unit)."""
     elec, fuel = raw_electricity(folder), raw_fuel(folder)
     assert elec[0] == HEADER and list(fuel[0]) == HEADER
-    aliases = energy_aliases()
-    rows = []
-    for record in [r for r in elec[1:] if any(c.strip() for c in r)] + [list(r) for r in fuel[1:]]:
-        cell = dict(zip(HEADER, ["" if v is None else v for v in record]))
-        energy = aliases[nfkc(cell["エネルギー"]).lower()]
-        energies, factor = UNITS[nfkc(cell["単位"]).lower()]
-        assert energy in energies, (energy, cell["単位"])
-        y, m = parse_month(cell["使用月"])
-        rows.append({"site": nfkc(cell["拠点"]), "energy": energy, "year": y, "month": m,
-                     "fy": y if m >= 4 else y - 1, "amount": parse_number(cell["使用量"]) * factor,
-                     "corrected": nfkc(cell["区分"]) == "訂正"})
-    bills = pd.DataFrame(rows)
-    key = ["site", "energy", "year", "month"]
-    corrected = bills[bills["corrected"]].set_index(key).index
-    is_replaced = bills.set_index(key).index.isin(corrected) & ~bills["corrected"].to_numpy()
-    return bills[~is_replaced].drop(columns="corrected").reset_index(drop=True)
+    records = [r for r in elec[1:] if any(c.strip() for c in r)] + [list(r) for r in fuel[1:]]
+    return bills_frame((dict(zip(HEADER, ["" if v is None else v for v in r])) for r in records), parse_month)
 
 
 def equipment_estimates() -> pd.DataFrame:
-    eq = pd.read_csv(B_SHA / "equipment.csv", keep_default_na=False)
-
-    def estimate(r) -> float:
-        hours = r["units"] * r["hours_per_year"] * r["load_factor"]
-        if r["energy"] == "electricity":
-            assert r["rated_kw"] != "" and r["fuel_rate"] == ""
-            return float(r["rated_kw"]) * hours
-        assert r["rated_kw"] == "" and r["fuel_rate"] != ""
-        return float(r["fuel_rate"]) * hours * RATE_UNITS[r["fuel_rate_unit"]]
-
-    return eq.assign(estimate=eq.apply(estimate, axis=1))
+    return bill_parsing.equipment_estimates(B_SHA)
 
 
 def factors() -> pd.DataFrame:
