@@ -2,8 +2,7 @@
 
     python bench/bench_widgets.py [--n 50] [--only co2 subsidy ...]
 
-For every calculator widget of the course (cnkit.interact; a widget whose module or factory does not
-exist yet is listed as skipped), outside a browser:
+For every calculator widget of the course (cnkit.interact), outside a browser:
 
 1. an IPython shell is set up as in a notebook (``cnkit.setup_notebook()``: figures are shown as PNG
    through IPython's display formatter, as the kernel does; the chart widgets draw their PNG with
@@ -120,11 +119,7 @@ class Shell:
 def bench_widget(key: str, shell: Shell, n: int) -> dict:
     label, module_name, factory, kwargs, pick, value = CASES[key]
     row = {"key": key, "widget": label, "factory": f"{module_name}.{factory}"}
-    try:
-        module = importlib.import_module(module_name)
-        make = getattr(module, factory)
-    except (ImportError, AttributeError) as exc:
-        return row | {"skipped": f"まだありません / not there yet ({type(exc).__name__}: {exc})"}
+    make = getattr(importlib.import_module(module_name), factory)
     quiet = io.StringIO()  # clear_output writes escape codes to stdout outside a kernel
     with contextlib.redirect_stdout(quiet):
         t0 = time.perf_counter()
@@ -166,9 +161,6 @@ def markdown(rows: list[dict], n: int) -> str:
         "|---|---|---:|---:|---:|---:|---|",
     ]
     for r in rows:
-        if "skipped" in r:
-            lines.append(f"| {r['widget']} | – | – | – | – | – | 未計測 / skipped: {r['skipped']} |")
-            continue
         status = ("✗ 更新されない / not updated" if r["not_updated"] else
                   "✓" if r["p95_ms"] <= TARGET_P95_MS else "✗ 超過 / over")
         render = "–" if r["render_png_p50_ms"] is None else f"{r['render_png_p50_ms']:.1f}"
@@ -187,9 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     shell = Shell()
     rows = [bench_widget(k, shell, args.n) for k in (args.only or CASES)]
     print(markdown(rows, args.n))
-    measured = [r for r in rows if "skipped" not in r]
-    over = [r["key"] for r in measured if r["p95_ms"] > TARGET_P95_MS]
-    stale = [r["key"] for r in measured if r["not_updated"]]
+    over = [r["key"] for r in rows if r["p95_ms"] > TARGET_P95_MS]
+    stale = [r["key"] for r in rows if r["not_updated"]]
     print()
     print(f"目標 / target: p95 ≤ {TARGET_P95_MS:g} ms → "
           + ("達成 / met" if not over else f"未達 / not met: {', '.join(over)}"))

@@ -363,19 +363,25 @@ def _month_text(uniq: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return value, error
 
 
-def parse_month_values(values, *, distinct: bool = True) -> Parsed:
-    """:func:`parse_month` of every cell (datetime64[us], the first of the month; NaT where unreadable)."""
+def _datetime_values(values, parse_texts, parse_one, distinct: bool) -> Parsed:
+    """Text cells through ``parse_texts`` (column-wise, once per distinct text when ``distinct``),
+    the other cells (dates, numbers, blanks) through the scalar ``parse_one``; datetime64[us]."""
     s = _series(values)
     value = np.full(len(s), np.datetime64("NaT"), dtype="datetime64[us]")
     error = np.empty(len(s), dtype=object)
     text = _text_mask(s)
     if text.any():
-        value[text], error[text] = _apply(s[text], _month_text, distinct)
+        value[text], error[text] = _apply(s[text], parse_texts, distinct)
     other = np.empty(len(s), dtype=object)
-    _scalar(parse_month, s, ~text, other, error)
+    _scalar(parse_one, s, ~text, other, error)
     for i in np.flatnonzero(~text & pd.notna(other)):
         value[i] = other[i].as_unit("us").to_datetime64()
     return Parsed(pd.Series(value, index=s.index), pd.Series(error, index=s.index, dtype=object))
+
+
+def parse_month_values(values, *, distinct: bool = True) -> Parsed:
+    """:func:`parse_month` of every cell (datetime64[us], the first of the month; NaT where unreadable)."""
+    return _datetime_values(values, _month_text, parse_month, distinct)
 
 
 _DATE = re.compile(r"^(\d{4})[年/.-](\d{1,2})[月/.-](\d{1,2})日?$")
@@ -409,17 +415,7 @@ def _date_text(uniq: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 def parse_date_values(values, *, distinct: bool = True) -> Parsed:
     """:func:`parse_date` of every cell (datetime64[us]; NaT where unreadable)."""
-    s = _series(values)
-    value = np.full(len(s), np.datetime64("NaT"), dtype="datetime64[us]")
-    error = np.empty(len(s), dtype=object)
-    text = _text_mask(s)
-    if text.any():
-        value[text], error[text] = _apply(s[text], _date_text, distinct)
-    other = np.empty(len(s), dtype=object)
-    _scalar(parse_date, s, ~text, other, error)
-    for i in np.flatnonzero(~text & pd.notna(other)):
-        value[i] = other[i].as_unit("us").to_datetime64()
-    return Parsed(pd.Series(value, index=s.index), pd.Series(error, index=s.index, dtype=object))
+    return _datetime_values(values, _date_text, parse_date, distinct)
 
 
 def fiscal_year_values(months) -> np.ndarray:

@@ -20,7 +20,6 @@ All tests share one lab and one browser: they are one xdist group (tests/conftes
 from __future__ import annotations
 
 import csv
-import importlib.util
 import os
 import re
 import time
@@ -234,36 +233,29 @@ def test_measure_student_copy_shows_japanese_message_not_traceback(page, lab):
 
 # ---------------------------------------------------------------------------- other widgets
 
-WIDGETS = {
-    "subsidy": ("cnkit.interact.subsidy", "from cnkit.interact.subsidy import subsidy_calculator\nsubsidy_calculator()"),
-    "roadmap": ("cnkit.interact.roadmap", "from cnkit.interact.roadmap import roadmap_builder\nroadmap_builder()"),
-}
+WIDGETS = ["from cnkit.interact.subsidy import subsidy_calculator\nsubsidy_calculator()",
+           "from cnkit.interact.roadmap import roadmap_builder\nroadmap_builder()"]
 
 
 @pytest.fixture(scope="module")
 def widgets_page(context, lab):
-    """A scratch notebook with the subsidy calculator and the roadmap builder (those that exist), run."""
-    present = {k: code for k, (module, code) in WIDGETS.items() if importlib.util.find_spec(module)}
-    if not present:
-        pytest.skip("cnkit.interact.subsidy / roadmap はまだありません")
+    """A scratch notebook with the subsidy calculator and the roadmap builder, run."""
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
     nb.cells = [nbformat.v4.new_code_cell("import cnkit\n\ncnkit.setup_notebook()")]
-    nb.cells += [nbformat.v4.new_code_cell(code) for code in present.values()]
+    nb.cells += [nbformat.v4.new_code_cell(code) for code in WIDGETS]
     work = bs.ARTIFACTS / "work" / "widgets"
     work.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, work / "widgets.ipynb")
     pg = context.new_page()
     bs.open_in_lab(pg, lab, f"{work.relative_to(ROOT).as_posix()}/widgets.ipynb")
     prompts = bs.run_all(pg)
-    yield SimpleNamespace(page=pg, present=present, prompts=prompts)
+    yield SimpleNamespace(page=pg, prompts=prompts)
     pg.close()
 
 
 def test_subsidy_calculator_reproduces_the_seed_example(widgets_page):
     pg = widgets_page.page
-    if "subsidy" not in widgets_page.present:
-        pytest.skip("cnkit.interact.subsidy はまだありません")
     assert bs.error_outputs(pg) == [], bs.error_outputs(pg)
     cell = bs.cell_with(pg, "補助金かんたん計算")
     assert cell.count() == 1
@@ -286,8 +278,6 @@ def test_subsidy_calculator_reproduces_the_seed_example(widgets_page):
 
 def test_roadmap_builder_redraws_its_chart(widgets_page):
     pg = widgets_page.page
-    if "roadmap" not in widgets_page.present:
-        pytest.skip("cnkit.interact.roadmap はまだありません")
     assert bs.error_outputs(pg) == [], bs.error_outputs(pg)
     cell = bs.cell_with(pg, "ロードマップ作成")
     assert cell.count() == 1

@@ -71,7 +71,6 @@ import unicodedata
 from pathlib import Path
 
 import pandas as pd
-import yaml
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
@@ -479,24 +478,10 @@ def check_story(summary: dict) -> list[str]:
 
 
 def print_summary(summary: dict) -> None:
-    units = {"electricity": ("MWh", 1e-3)}
-    for fy in (BASE_FY, COMPARISON_FY):
-        print(f"FY{fy} totals")
-        for energy in ENERGY_ORDER:
-            unit, scale = units.get(energy, (None, 1.0))
-            value = summary["totals"][fy][energy] * scale
-            print(f"  {energy:12s} {value:10.3f} {unit or ''}")
-        for (site, energy), value in summary["site_totals"][fy].items():
-            scale = units.get(energy, (None, 1.0))[1]
-            print(f"    {site} {energy}: {value * scale:.3f}")
-    print("unexplained share (FY2025)")
-    for energy, share in summary["unexplained"].items():
-        print(f"  {energy:12s} {share:.2%}")
-    pareto = summary["pareto"]
-    cum = pareto.cumsum() / pareto.sum()
-    print("estimated CO2 by process (t, cumulative %)")
-    for process, value in pareto.items():
-        print(f"  {process:14s} {value:7.1f} {cum[process]:7.1%}")
+    common.print_summary(summary, fiscal_years=(BASE_FY, COMPARISON_FY), base_fy=BASE_FY, energies=ENERGY_ORDER,
+                         supplier=ELECTRICITY_SUPPLIER,
+                         units={"electricity": ("MWh", 1e-3), "city_gas": ("千m³", 1.0), "a_heavy_oil": ("kL", 1.0),
+             "kerosene": ("kL", 1.0), "lpg": ("t", 1.0), "gasoline": ("kL", 1.0), "diesel": ("kL", 1.0)})
 
 
 def generate(out_dir: Path, verbose: bool = False) -> dict:
@@ -505,24 +490,15 @@ def generate(out_dir: Path, verbose: bool = False) -> dict:
     usage = common.monthly_usage(equipment, PROFILES, UNEXPLAINED, FY2024_RATIO, seed=SEED, base_fy=BASE_FY,
                                  comparison_fy=COMPARISON_FY, noise=USAGE_NOISE)
     summary = summarise(factors, equipment, usage)
-    problems = check_story(summary)
-    if problems:
-        if verbose:
-            print_summary(summary)
-        raise SystemExit("A社 story check failed:\n  " + "\n  ".join(problems))
-    elec_rows, fuel_rows = build_bills(factors, usage)
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "profile.yml").write_text(
-        yaml.safe_dump(profile_dict(), allow_unicode=True, sort_keys=False, default_flow_style=False,
-                       width=1000),
-        encoding="utf-8")
-    common.write_equipment_csv(out_dir / "equipment.csv", equipment)
-    write_electricity_xlsx(out_dir / "bills_electricity.xlsx", elec_rows, factors)
-    write_fuel_csv(out_dir / "bills_fuel.csv", fuel_rows, factors)
-    (out_dir / "README.md").write_text(readme_text(), encoding="utf-8")
-    if verbose:
-        print_summary(summary)
+    def write_bills(folder: Path) -> None:
+        elec_rows, fuel_rows = build_bills(factors, usage)
+        write_electricity_xlsx(folder / "bills_electricity.xlsx", elec_rows, factors)
+        write_fuel_csv(folder / "bills_fuel.csv", fuel_rows, factors)
+
+    common.write_dataset(out_dir, company="A社", problems=check_story(summary),
+                         show_summary=lambda: print_summary(summary), verbose=verbose, profile=profile_dict(),
+                         equipment=equipment, write_bills=write_bills, readme=readme_text())
     return summary
 
 

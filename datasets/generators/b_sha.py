@@ -66,7 +66,6 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-import yaml
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
@@ -489,27 +488,9 @@ def check_story(summary: dict) -> list[str]:
 
 
 def print_summary(summary: dict) -> None:
-    units = {"electricity": ("MWh", 1e-3), "lpg": ("t", 1.0), "gasoline": ("kL", 1.0), "diesel": ("kL", 1.0)}
-    for fy in (BASE_FY, COMPARISON_FY):
-        co2 = summary["co2_t"][fy]
-        print(f"FY{fy} totals (CO2 with the FY{BASE_FY} factors, electricity {ELECTRICITY_SUPPLIER})")
-        for energy in ENERGY_ORDER:
-            unit, scale = units[energy]
-            print(f"  {energy:12s} {summary['totals'][fy][energy] * scale:10.3f} {unit:4s} {co2[energy]:8.1f} t-CO2")
-        for (site, energy), value in summary["site_totals"][fy].items():
-            unit, scale = units[energy]
-            print(f"    {site} {energy}: {value * scale:.3f} {unit}")
-        scope1 = sum(v for e, v in co2.items() if e != "electricity")
-        print(f"  total {sum(co2.values()):.1f} t-CO2 (Scope 1 {scope1:.1f}, Scope 2 {co2['electricity']:.1f}); "
-              f"crude oil {summary['crude_kl'][fy]:.1f} kL")
-    print("unexplained share (FY2025)")
-    for energy, share in summary["unexplained"].items():
-        print(f"  {energy:12s} {share:.2%}")
-    pareto = summary["pareto"]
-    cum = pareto.cumsum() / pareto.sum()
-    print("estimated CO2 by process (t, cumulative %)")
-    for process, value in pareto.items():
-        print(f"  {process:14s} {value:7.1f} {cum[process]:7.1%}")
+    common.print_summary(summary, fiscal_years=(BASE_FY, COMPARISON_FY), base_fy=BASE_FY, energies=ENERGY_ORDER,
+                         supplier=ELECTRICITY_SUPPLIER,
+                         units={"electricity": ("MWh", 1e-3), "lpg": ("t", 1.0), "gasoline": ("kL", 1.0), "diesel": ("kL", 1.0)})
 
 
 def generate(out_dir: Path, verbose: bool = False) -> dict:
@@ -517,24 +498,15 @@ def generate(out_dir: Path, verbose: bool = False) -> dict:
     equipment = equipment_frame()
     usage = monthly_usage(equipment)
     summary = summarise(factors, equipment, usage)
-    problems = check_story(summary)
-    if problems:
-        if verbose:
-            print_summary(summary)
-        raise SystemExit("B社 story check failed:\n  " + "\n  ".join(problems))
-    elec_rows, fuel_rows = build_bills(factors, usage)
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "profile.yml").write_text(
-        yaml.safe_dump(profile_dict(), allow_unicode=True, sort_keys=False, default_flow_style=False,
-                       width=1000),
-        encoding="utf-8")
-    common.write_equipment_csv(out_dir / "equipment.csv", equipment)
-    write_electricity_csv(out_dir / "bills_electricity.csv", elec_rows)
-    write_fuel_xlsx(out_dir / "bills_fuel.xlsx", fuel_rows, factors)
-    (out_dir / "README.md").write_text(readme_text(), encoding="utf-8")
-    if verbose:
-        print_summary(summary)
+    def write_bills(folder: Path) -> None:
+        elec_rows, fuel_rows = build_bills(factors, usage)
+        write_electricity_csv(folder / "bills_electricity.csv", elec_rows)
+        write_fuel_xlsx(folder / "bills_fuel.xlsx", fuel_rows, factors)
+
+    common.write_dataset(out_dir, company="B社", problems=check_story(summary),
+                         show_summary=lambda: print_summary(summary), verbose=verbose, profile=profile_dict(),
+                         equipment=equipment, write_bills=write_bills, readme=readme_text())
     return summary
 
 

@@ -24,6 +24,7 @@ import zipfile
 from pathlib import Path
 
 import pandas as pd
+import yaml
 from openpyxl import Workbook
 from openpyxl.writer.excel import ExcelWriter
 
@@ -315,6 +316,51 @@ def story_problems(summary: dict, *, targets: dict, tolerance: float, base_fy: i
     if tuple(pareto.index[: len(pareto_order)]) != tuple(pareto_order):
         problems.append(f"Pareto order: {list(pareto.index)}")
     return problems
+
+
+def print_summary(summary: dict, *, fiscal_years, base_fy: int, energies, supplier: str, units: dict) -> None:
+    """Print :func:`summarise`'s figures (for the one who tunes a story); ``units``: energy →
+    (unit shown, scale from the base unit)."""
+    for fy in fiscal_years:
+        co2 = summary["co2_t"][fy]
+        print(f"FY{fy} totals (CO2 with the FY{base_fy} factors, electricity {supplier})")
+        for energy in energies:
+            unit, scale = units[energy]
+            print(f"  {energy:12s} {summary['totals'][fy][energy] * scale:10.3f} {unit:4s} {co2[energy]:8.1f} t-CO2")
+        for (site, energy), value in summary["site_totals"][fy].items():
+            unit, scale = units[energy]
+            print(f"    {site} {energy}: {value * scale:.3f} {unit}")
+        scope1 = sum(v for e, v in co2.items() if e != "electricity")
+        print(f"  total {sum(co2.values()):.1f} t-CO2 (Scope 1 {scope1:.1f}, Scope 2 {co2['electricity']:.1f}); "
+              f"crude oil {summary['crude_kl'][fy]:.1f} kL")
+    print(f"unexplained share (FY{base_fy})")
+    for energy, share in summary["unexplained"].items():
+        print(f"  {energy:12s} {share:.2%}")
+    pareto = summary["pareto"]
+    cum = pareto.cumsum() / pareto.sum()
+    print("estimated CO2 by process (t, cumulative %)")
+    for process, value in pareto.items():
+        print(f"  {process:14s} {value:7.1f} {cum[process]:7.1%}")
+
+
+def write_dataset(out_dir: Path, *, company: str, problems: list[str], show_summary, verbose: bool,
+                  profile: dict, equipment: pd.DataFrame, write_bills, readme: str) -> None:
+    """Stop if the story check found ``problems``; else write a company's folder: profile.yml,
+    equipment.csv, the bill files (``write_bills(out_dir)``, the company's own formats) and README.md.
+    ``show_summary()`` prints the figures when ``verbose`` (and before stopping)."""
+    if problems:
+        if verbose:
+            show_summary()
+        raise SystemExit(f"{company} story check failed:\n  " + "\n  ".join(problems))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "profile.yml").write_text(
+        yaml.safe_dump(profile, allow_unicode=True, sort_keys=False, default_flow_style=False, width=1000),
+        encoding="utf-8")
+    write_equipment_csv(out_dir / "equipment.csv", equipment)
+    write_bills(out_dir)
+    (out_dir / "README.md").write_text(readme, encoding="utf-8")
+    if verbose:
+        show_summary()
 
 
 # ---------------------------------------------------------------------------------------------
