@@ -71,8 +71,6 @@ import unicodedata
 from pathlib import Path
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402  (datasets/generators/common.py)
@@ -293,29 +291,20 @@ def build_bills(factors: dict, usage: dict) -> tuple[list[dict], list[dict]]:
 
 
 # ---------------------------------------------------------------------------------------------
-HEADER = ["拠点", "エネルギー", "使用月", "検針開始日", "検針終了日", "使用量", "単位", "請求金額（円）", "区分", "備考"]
 FULLWIDTH = str.maketrans("0123456789,.", "０１２３４５６７８９，．")
 
 
 def write_electricity_xlsx(path: Path, rows: list[dict], factors: dict) -> None:
     name = factors["energies"].loc["electricity", "name_ja"]
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "電力"
-    ws.append(HEADER)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
+    wb, ws = common.bills_sheet("電力")
     for r in rows:
         ws.append([r["site"], name, f"{r['y']}/{r['m']:02d}", r["start"], r["end"], r["usage"], "kWh",
                    r["charge"], r["kind"] or None, r["note"] or None])
     for row in ws.iter_rows(min_row=2):
         row[3].number_format = row[4].number_format = "yyyy/mm/dd"
         row[5].number_format = row[7].number_format = "#,##0"
-    for col, width in zip("ABCDEFGHIJ", (14, 8, 10, 12, 12, 12, 7, 15, 7, 26)):
-        ws.column_dimensions[col].width = width
-    ws.freeze_panes = "A2"
-    common.save_workbook_deterministic(wb, path, creator="datasets/generators/a_sha.py",
-                                       title="A社 電力 請求データ（架空）")
+    common.save_bills_sheet(wb, ws, path, (14, 8, 10, 12, 12, 12, 7, 15, 7, 26),
+                            creator="datasets/generators/a_sha.py", title="A社 電力 請求データ（架空）")
 
 
 def typed_number(value: float, rng: random.Random, decimals: int = 0) -> str:
@@ -339,7 +328,7 @@ def write_fuel_csv(path: Path, rows: list[dict], factors: dict) -> None:
     }
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(HEADER)
+    writer.writerow(common.BILL_HEADER)
     for r in rows:
         site, energy, y, m = r["site"], r["energy"], r["y"], r["m"]
         rng = random.Random(f"{SEED}:typing:{site}:{energy}:{y}-{m:02d}")

@@ -66,8 +66,6 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402  (datasets/generators/common.py)
@@ -258,7 +256,6 @@ QUIRKS_JA = [
     "設備リスト（`equipment.csv`）から見積もった使用量は請求書の合計と一致しません（エネルギーごとに3〜8%の「説明できない」差があります）。",
 ]
 
-HEADER = ["拠点", "エネルギー", "使用月", "検針開始日", "検針終了日", "使用量", "単位", "請求金額（円）", "区分", "備考"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -290,7 +287,7 @@ def era_date(d: dt.date) -> str:
 def write_electricity_csv(path: Path, rows: list[dict]) -> None:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(HEADER)
+    writer.writerow(common.BILL_HEADER)
     previous_fy = None
     for r in rows:
         if previous_fy is not None and r["fy"] != previous_fy:
@@ -308,12 +305,7 @@ def write_electricity_csv(path: Path, rows: list[dict]) -> None:
 def write_fuel_xlsx(path: Path, rows: list[dict], factors: dict) -> None:
     energies = factors["energies"]
     names = {e: {energies.loc[e, "name_ja"], *energies.loc[e, "aliases_ja"].split("|")} for e in energies.index}
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "燃料"
-    ws.append(HEADER)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
+    wb, ws = common.bills_sheet("燃料")
     for r in rows:
         site, energy, y, m = r["site"], r["energy"], r["y"], r["m"]
         rng = random.Random(f"{SEED}:typing:{site}:{energy}:{y}-{m:02d}:{r['kind']}")
@@ -333,11 +325,8 @@ def write_fuel_xlsx(path: Path, rows: list[dict], factors: dict) -> None:
         row[2].number_format = 'yyyy"年"m"月"'
         row[3].number_format = row[4].number_format = "yyyy/mm/dd"
         row[5].number_format = row[7].number_format = "#,##0"
-    for col, width in zip("ABCDEFGHIJ", (14, 14, 11, 12, 12, 11, 6, 14, 7, 30)):
-        ws.column_dimensions[col].width = width
-    ws.freeze_panes = "A2"
-    common.save_workbook_deterministic(wb, path, creator="datasets/generators/b_sha.py",
-                                       title="B社 燃料 請求データ（架空）")
+    common.save_bills_sheet(wb, ws, path, (14, 14, 11, 12, 12, 11, 6, 14, 7, 30),
+                            creator="datasets/generators/b_sha.py", title="B社 燃料 請求データ（架空）")
 
 
 # ---------------------------------------------------------------------------------------------

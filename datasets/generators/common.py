@@ -26,6 +26,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 from openpyxl import Workbook
+from openpyxl.styles import Font
 from openpyxl.writer.excel import ExcelWriter
 
 DATASETS = Path(__file__).resolve().parents[1]
@@ -365,6 +366,29 @@ def write_dataset(out_dir: Path, *, company: str, problems: list[str], show_summ
 
 # ---------------------------------------------------------------------------------------------
 # Writers
+#: the columns of every bill file (as cnkit.read_bills expects them; datasets/BILL_FORMAT.md)
+BILL_HEADER = ["拠点", "エネルギー", "使用月", "検針開始日", "検針終了日", "使用量", "単位", "請求金額（円）", "区分", "備考"]
+
+
+def bills_sheet(sheet_title: str):
+    """A new workbook whose sheet has the bold bill header; returns (workbook, sheet)."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = sheet_title
+    ws.append(BILL_HEADER)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    return wb, ws
+
+
+def save_bills_sheet(wb: Workbook, ws, path: Path, widths, *, creator: str, title: str) -> None:
+    """Column widths (A, B, …), the header row frozen, then :func:`save_workbook_deterministic`."""
+    for col, width in zip("ABCDEFGHIJ", widths):
+        ws.column_dimensions[col].width = width
+    ws.freeze_panes = "A2"
+    save_workbook_deterministic(wb, path, creator=creator, title=title)
+
+
 def write_equipment_csv(path: Path, equipment: pd.DataFrame) -> None:
     """equipment.csv: UTF-8 without BOM, LF, the columns of EQUIPMENT_COLUMNS."""
     def num(x) -> str:
