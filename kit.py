@@ -11,7 +11,7 @@
     python3 kit.py instructor [--port N] [--no-browser]
         講師用: course/ をルートにして JupyterLab を開く（Nbgrader → Formgrader で採点）。
     python3 kit.py grade [課題 ...] [--student ID] [--jobs N] [--timeout 秒] ...
-        講師用: 提出物を一括で自動採点し、講評と成績表（CSV・Excel）を作る（course/grade_cohort.py）。
+        講師用: 提出物を一括で自動採点し、講評と成績表（CSV・Excel）を作る（grader/grade_cohort.py）。
     python3 kit.py lock        requirements*.txt から constraints.txt を作り直す（保守担当者用）。
 """
 import sys
@@ -49,7 +49,7 @@ BUILD_SCRIPT = ROOT / "course" / "build.py"
 INDEX = ROOT / "notebooks" / "index.ipynb"
 BENCH_SCRIPT = ROOT / "bench" / "run_all.py"
 TRAINEE_LAB_CONFIG = ROOT / "course" / "trainee_lab"
-GRADE_SCRIPT = ROOT / "course" / "grade_cohort.py"
+GRADE_SCRIPT = ROOT / "grader" / "grade_cohort.py"
 DEFAULT_PORT = 8888
 
 # JupyterLab を日本語 UI にし、「Jupyter のニュースを受け取りますか？」の通知を出さない設定。
@@ -348,10 +348,10 @@ def cmd_bench(argv):
 
 
 def cmd_grade(argv):
-    """course/submitted/ の提出物を並列に自動採点する（引数は course/grade_cohort.py へ）。"""
+    """course/submitted/ の提出物を並列に自動採点する（引数は grader/grade_cohort.py へ）。"""
     setup()
     if not GRADE_SCRIPT.exists():
-        raise KitError("course/grade_cohort.py がありません。")
+        raise KitError("grader/grade_cohort.py がありません。")
     return run([venv_python(), GRADE_SCRIPT] + list(argv))
 
 

@@ -1,4 +1,4 @@
-"""Benchmark: cohort grading (course/grade_cohort.py) against plain sequential nbgrader autograde.
+"""Benchmark: cohort grading (grader/grade_cohort.py) against plain sequential nbgrader autograde.
 
     python bench/bench_cohort.py [--trainees 40] [--rounds 1] [--jobs N] [--keep DIR]
 
@@ -14,7 +14,7 @@ course/source, a fixed mix per assignment —
 
 - **sequential**: ``nbgrader autograde <assignment> --force`` for each assignment, one after
   the other (what an instructor runs without this kit);
-- **cohort**: ``python course/grade_cohort.py --no-feedback --no-excel`` (grading only, the
+- **cohort**: ``python grader/grade_cohort.py --no-feedback --no-excel`` (grading only, the
   same work), and, for reference, the full command (with feedback HTML and the Excel sheet);
 
 rounds alternate the order (sequential first, then cohort first) against drifting machine
@@ -142,7 +142,7 @@ def time_sequential(root: Path, ids: list[str]) -> float:
 
 
 def time_cohort(root: Path, jobs: int | None, full: bool = False) -> tuple[float, dict]:
-    cmd = [sys.executable, str(REPO / "course" / "grade_cohort.py"), "--course", str(root), "-q"]
+    cmd = [sys.executable, str(REPO / "grader" / "grade_cohort.py"), "--course", str(root), "-q"]
     if not full:
         cmd += ["--no-feedback", "--no-excel"]
     if jobs:

@@ -39,7 +39,7 @@ c.Execute.execute_retries = 0
 # The kernel is the one named in each notebook (python3); a student cannot pick another:
 c.Execute.kernel_name = "python3"
 
-# --- cohort grading (python3 kit.py grade = course/grade_cohort.py) -----------------------
+# --- cohort grading (python3 kit.py grade = grader/grade_cohort.py) -----------------------
 # Limits for each grading kernel; nbgrader itself ignores this section. The per-cell
 # timeout is Execute.timeout above (also used by plain `nbgrader autograde`).
 # The defaults fit the course's notebooks: every solution runs in a few seconds and
@@ -55,7 +55,7 @@ c.CohortGrader.output_chars_per_cell = 1_000_000   # per stream per cell, cut in
 c.CohortGrader.max_output_chars = 20_000_000       # output kept per notebook by the grader
 # c.CohortGrader.jobs = 0                   # notebooks at a time (0: CPU cores + 1)
 # c.CohortGrader.fork_kernels = True        # fork kernels from a preloaded process (Linux)
-# c.CohortGrader.preload = [...]            # modules that process imports (see cngrade/settings.py)
+# c.CohortGrader.preload = [...]            # modules that process imports (see grader/cngrade/settings.py)
 # c.CohortGrader.sandbox_user = "nobody"    # kernels' user when grading as root
 # c.CohortGrader.feedback = True            # write feedback HTML after grading
 # c.CohortGrader.output_dir = ""            # grade sheets (default: course/cohort/)

@@ -27,6 +27,7 @@ import nbformat
 
 REPO = Path(__file__).resolve().parents[1]
 COURSE = REPO / "course"
+GRADER = REPO / "grader"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 

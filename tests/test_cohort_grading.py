@@ -1,4 +1,4 @@
-"""Cohort grading (course/grade_cohort.py, course/cngrade/): parallel, limited, robust.
+"""Cohort grading (grader/grade_cohort.py, grader/cngrade/): parallel, limited, robust.
 
 Three groups:
 
@@ -43,8 +43,8 @@ import pytest
 
 COHORT_FIXTURES = g.FIXTURES / "cohort"
 MINI = "cohort_mini"
-GRADE_COHORT = g.COURSE / "grade_cohort.py"
-sys.path.insert(0, str(g.COURSE))
+GRADE_COHORT = g.GRADER / "grade_cohort.py"
+sys.path.insert(0, str(g.GRADER))
 
 from cngrade import notes as notes_mod  # noqa: E402
 from cngrade import report, submission  # noqa: E402
@@ -54,7 +54,7 @@ IDS = g.build_module.source_assignments(g.COURSE)
 
 
 def run_cohort(course: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
-    """``python course/grade_cohort.py --course COURSE ARGS`` as an instructor runs it."""
+    """``python grader/grade_cohort.py --course COURSE ARGS`` as an instructor runs it."""
     env = g.kernel_env()
     env.pop("MPLBACKEND", None)
     return subprocess.run([sys.executable, str(GRADE_COHORT), "--course", str(course), *args],

@@ -93,10 +93,10 @@ def test_guide_commands_on_a_shared_hub(tmp_path):
     collected = course / "submitted" / TRAINEE / AID
     assert (collected / f"{AID}.ipynb").is_file() and (collected / "timestamp.txt").is_file()
 
-    # 3.5 grade with kit.py grade (= course/grade_cohort.py; --course instead of the default)
+    # 3.5 grade with kit.py grade (= grader/grade_cohort.py; --course instead of the default)
     env = g.build_module.kernel_env()
     env.pop("MPLBACKEND", None)
-    proc = subprocess.run([sys.executable, str(g.COURSE / "grade_cohort.py"), "--course",
+    proc = subprocess.run([sys.executable, str(g.GRADER / "grade_cohort.py"), "--course",
                            str(course), AID, "-q"], cwd=course, env=env, capture_output=True,
                           text=True, encoding="utf-8", errors="replace", timeout=600,
                           check=False)

@@ -26,7 +26,7 @@ DEFAULT_PRELOAD = [
 
 
 class CohortGrader(Configurable):
-    """Parallel, limited cohort grading (course/grade_cohort.py)."""
+    """Parallel, limited cohort grading (grader/grade_cohort.py)."""
 
     jobs = Integer(0, help="Notebooks graded at the same time (0: one per CPU core).").tag(
         config=True)

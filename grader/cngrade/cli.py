@@ -1,4 +1,4 @@
-"""The cohort grading command (course/grade_cohort.py, ``python3 kit.py grade``)."""
+"""The cohort grading command (grader/grade_cohort.py, ``python3 kit.py grade``)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from .report import (Cell, Sheet, summary_table, write_excel, write_feedback_ind
                      write_grades_csv, write_summary_csv)
 from .settings import CohortGrader
 
-COURSE_DIR = Path(__file__).resolve().parents[1]
+COURSE_DIR = Path(__file__).resolve().parents[2] / "course"
 EPILOG = """例:
   python3 kit.py grade 02_measure          # 02_measure の提出物をすべて採点
   python3 kit.py grade                     # 提出物のある課題をすべて採点
