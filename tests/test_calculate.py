@@ -43,7 +43,9 @@ KL_PER_GJ = CONV["crude_oil_kl_per_gj"]
 
 def test_reference_values_are_the_expected_ones():
     # the numbers the brief names, so that a silent data change shows up here
-    assert ELEC[("tepco_ep_residual", 2025)] == (0.000421, 0.000452)
+    # R6年度実績 list: メニューM(残差) has 0.000452 in both columns (the basic factor is per menu too)
+    assert ELEC[("tepco_ep_residual", 2025)] == (0.000452, 0.000452)
+    assert ELEC[("tepco_ep", 2025)] == (0.000421, 0.000421)
     assert CONV["electricity_gj_per_mwh"] == 8.64
     assert KL_PER_GJ == 0.0258
     assert {s for s, _ in FUEL} == {"old", "revised"}
@@ -134,15 +136,15 @@ def test_electricity_basic_and_adjusted(kind, col):
     assert em["co2_t"].iloc[0] == pytest.approx(100_000 * ELEC[("tepco_ep_residual", 2025)][col])
 
 
-def test_electricity_basic_adjusted_location_differ():
+def test_electricity_basic_adjusted_and_location():
     table = tidy([("本社", "electricity", 100_000.0)])
     basic = emissions(table, "tepco_ep_residual", electricity_factor="basic")["co2_t"].iloc[0]
     adjusted = emissions(table, "tepco_ep_residual", electricity_factor="adjusted")["co2_t"].iloc[0]
     location = emissions(table, "tepco_ep_residual", electricity_factor="location")["co2_t"].iloc[0]
-    assert basic == pytest.approx(100_000 * 0.000421)
+    assert basic == pytest.approx(100_000 * 0.000452)
     assert adjusted == pytest.approx(100_000 * 0.000452)
     assert location == pytest.approx(100_000 * ELEC[("national_average", 2025)][0])
-    assert len({round(basic, 6), round(adjusted, 6), round(location, 6)}) == 3
+    assert len({round(basic, 6), round(location, 6)}) == 2
     # the location-based factor does not depend on the supplier
     other = emissions(table, "tepco_ep", electricity_factor="location")["co2_t"].iloc[0]
     assert other == pytest.approx(location)
