@@ -41,8 +41,15 @@ def fuel_factors() -> pd.DataFrame:
 
 
 def electricity_factors() -> pd.DataFrame:
-    """Electricity factors (t-CO2/kWh) by supplier and menu, keyed by the fiscal year of the actuals."""
-    return _copy(_csv("factors", "electricity_factors.csv"))
+    """Electricity factors (t-CO2/kWh) by supplier and menu, keyed by the fiscal year of the actuals.
+
+    The kit's ``factors/electricity_factors.csv`` first, then the user's own rows if there are any
+    (:func:`cnkit.suppliers.user_factors_path`, checked like the kit's file by ``kit.py factors check``)."""
+    from .suppliers import user_factor_rows
+
+    kit = _csv("factors", "electricity_factors.csv")
+    user = user_factor_rows()
+    return _copy(kit) if user is None else pd.concat([kit, user], ignore_index=True)
 
 
 def conversion(item: str) -> float:
