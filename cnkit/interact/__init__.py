@@ -12,9 +12,10 @@ from .measures import ElectrificationCalculator, electrification_calculator
 from .roadmap import RoadmapBuilder, roadmap_builder
 from .stage import SelfCheckSheet, self_check_sheet
 from .subsidy import SubsidyCalculator, subsidy_calculator
+from .supplier import SupplierPicker, supplier_picker
 
 __all__ = [
     "CALCULATOR_UNITS", "CO2Calculator", "RoadmapBuilder", "roadmap_builder", "ElectrificationCalculator", "SLLCalculator", "SelfCheckSheet",
     "SubsidyCalculator", "co2_calculator", "electrification_calculator", "grading", "self_check_sheet",
-    "sll_calculator", "subsidy_calculator",
+    "sll_calculator", "subsidy_calculator", "SupplierPicker", "supplier_picker",
 ]

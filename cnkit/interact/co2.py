@@ -8,8 +8,9 @@ import ipywidgets as w
 
 from ..calculate import ELECTRICITY_FACTORS, annual_co2
 from ..errors import CnkitError
-from ..reference import energies, supplier_choices
+from ..reference import energies
 from .common import grading, inert, message, show_chart
+from .supplier import SupplierPicker
 
 #: the calculator's inputs: energy → (unit shown to the trainee, default step)
 CALCULATOR_UNITS = {
@@ -41,12 +42,7 @@ class CO2Calculator(w.VBox):
             self.inputs[code] = box
             rows.append(w.HBox([w.Label(en.loc[code, "name_ja"], layout=w.Layout(width="90px")), box,
                                 w.Label(f"{_UNIT_LABEL.get(unit, unit)}/年")]))
-        choices = supplier_choices(emissions_fy)
-        if supplier not in choices.values():  # a Japanese message, not the Dropdown's TraitError
-            raise CnkitError(f"{emissions_fy}年度の電力会社「{supplier}」の係数がデータにありません。"
-                             f"使える電力会社: {'、'.join(choices.values()) or 'なし（係数のある年度を指定してください）'}。")
-        self.supplier = w.Dropdown(options=list(choices.items()), value=supplier, description="電力会社",
-                                   style={"description_width": "90px"}, layout=w.Layout(width="420px"))
+        self.supplier = SupplierPicker(emissions_fy, supplier)  # search by name; ``value`` is the key
         self.factor = w.Dropdown(options=[(v, k) for k, v in ELECTRICITY_FACTORS.items()], value="basic",
                                  description="電力の係数", style={"description_width": "90px"},
                                  layout=w.Layout(width="520px"))
