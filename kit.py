@@ -13,6 +13,9 @@
     python3 kit.py grade [課題 ...] [--student ID] [--jobs N] [--timeout 秒] ...
         講師用: 提出物を一括で自動採点し、講評と成績表（CSV・Excel）を作る（grader/grade_cohort.py）。
     python3 kit.py lock        requirements*.txt から constraints.txt を作り直す（保守担当者用）。
+    python3 kit.py factors check [ファイル] [--user]
+        電力の排出係数ファイルを検査する（単位・範囲・重複・出典・公表日）。ファイルを省略すると
+        キットの datasets/factors/electricity_factors.csv と利用者の係数ファイルを検査する。
 """
 import sys
 
@@ -384,6 +387,12 @@ def cmd_lock(argv):
     return 0
 
 
+def cmd_factors(argv):
+    """電力の排出係数ファイルの検査（cnkit.suppliers.check_factor_file。行と列を日本語で示す）。"""
+    setup()
+    return run([venv_python(), "-m", "cnkit.suppliers"] + (list(argv) or ["check"]))
+
+
 COMMANDS = {
     "setup": cmd_setup,
     "start": cmd_start,
@@ -393,6 +402,7 @@ COMMANDS = {
     "instructor": cmd_instructor,
     "grade": cmd_grade,
     "lock": cmd_lock,
+    "factors": cmd_factors,
 }
 
 

@@ -340,3 +340,38 @@ def _user_rows(path: str, mtime_ns: int, size: int) -> pd.DataFrame:
         raise CnkitError(f"利用者の係数ファイル {path} に誤りがあります（python kit.py factors check {path} で確かめられます）:\n{shown}{more}")
     df = pd.read_csv(path, dtype={"source": str, "menu": str}, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
     return df[FACTOR_COLUMNS]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m cnkit.suppliers check [FILE] [--user]`` (what ``python kit.py factors check`` runs)."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(prog="kit.py factors", description="電力の排出係数ファイルを検査する。")
+    parser.add_argument("action", choices=["check"], help="check: 検査する")
+    parser.add_argument("file", nargs="?", help="検査するファイル（省略するとキットの係数ファイルと利用者の係数ファイル）")
+    parser.add_argument("--user", action="store_true", help="利用者の係数ファイルとして検査する（キットの行と同じキーは誤り）")
+    args = parser.parse_args(argv)
+    if args.file:
+        targets = [(Path(args.file), args.user)]
+    else:
+        targets = [(data_path("factors", "electricity_factors.csv"), False)]
+        if user_factors_path().exists():
+            targets.append((user_factors_path(), True))
+        else:
+            print(f"利用者の係数ファイルはありません（{user_factors_path()}）。キットの係数ファイルだけを検査します。")
+    errors = 0
+    for path, user in targets:
+        findings = check_factor_file(path, user=user)
+        errors += sum(f.level == "エラー" for f in findings)
+        for f in findings:
+            print(f)
+        n = sum(f.level == "エラー" for f in findings)
+        notes = len(findings) - n
+        print(f"{path}: " + (f"エラー {n} 件" if n else "エラーはありません") + (f"、注意 {notes} 件" if notes else "") + "。")
+    sys.stdout.flush()
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
