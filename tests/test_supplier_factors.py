@@ -230,3 +230,34 @@ def test_a_wrong_user_file_stops_with_japanese_message(tmp_path, monkeypatch):
     monkeypatch.setenv(suppliers.USER_FACTORS_ENV, str(_write(tmp_path / "bad.csv", bad)))
     with pytest.raises(cnkit.CnkitError, match=r"bad.csv 2行目 basic_t_per_kwh列"):
         cnkit.factor_table(2025, "kepco")
+
+
+# --- the factor-vs-usage decomposition ----------------------------------------------------------
+def test_decomposition_by_hand():
+    from cnkit.calculate.change import decompose_change
+
+    # 1000 kWh × 0.5 → 1200 kWh × 0.4: change −20 = usage +200 × 0.45 (+90) + factor −0.1 × 1100 (−110)
+    parts = decompose_change(1000, 0.5, 1200, 0.4)
+    assert parts["change_t"] == pytest.approx(-20)
+    assert parts["usage_effect_t"] == pytest.approx(90) and parts["factor_effect_t"] == pytest.approx(-110)
+    same = decompose_change(1000, 0.5, 900, 0.5)
+    assert same["factor_effect_t"] == 0 and same["usage_effect_t"] == pytest.approx(-50)
+    with pytest.raises(cnkit.CnkitError, match="0 以上"):
+        decompose_change(-1, 0.5, 1, 0.5)
+
+
+def test_electricity_change_uses_each_years_factor():
+    from cnkit.calculate.change import electricity_change
+
+    table = pd.DataFrame({"energy": ["electricity"] * 3 + ["kerosene"], "fiscal_year": [2024, 2024, 2025, 2025],
+                          "usage": [600.0, 400.0, 1100.0, 5.0]})
+    out = electricity_change(table, "yonden_residual", 2024, 2025)
+    f0, f1 = 0.464 / 1000, 0.000457
+    assert out.attrs["factor"] == {2024: pytest.approx(f0), 2025: pytest.approx(f1)}
+    assert out.attrs["actuals_fy"] == {2024: 2023, 2025: 2024}
+    t = out["t_co2"]
+    assert t["co2_before_t"] == pytest.approx(1000 * f0) and t["co2_after_t"] == pytest.approx(1100 * f1)
+    assert t["usage_effect_t"] + t["factor_effect_t"] == pytest.approx(t["change_t"])
+    assert t["factor_effect_t"] == pytest.approx((f1 - f0) * 1050)
+    with pytest.raises(cnkit.CnkitError, match="2024年度の排出量に使う電力会社「kepco」"):
+        electricity_change(table, "kepco", 2024, 2025)
