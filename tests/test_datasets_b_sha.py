@@ -41,7 +41,7 @@ SITE_ELECTRICITY = {"本社工場": 845_000, "配送センター": 550_000}
 TOTAL_CO2_RANGE = (900, 1400)  # t-CO2
 CRUDE_OIL_KL_RANGE = (400, 700)  # kL
 PARETO_HEAD = ["冷凍・冷蔵", "ボイラー", "配送トラック", "加熱調理", "照明", "空調"]
-SUPPLIER = "national_average"
+SUPPLIER = "kepco"  # 関西電力 as a whole (R6年度実績 list)
 
 
 # ------------------------------------------------------------------------------------------
@@ -296,10 +296,10 @@ def test_profile(profile):
     assert status["pv_installed_kw"] == 0
     assert profile["vehicles"]["trucks"] == {"count": 6, "energy": "diesel", "note": "冷凍車（4t 2台、2t 4台）"}
     assert len(profile["president_concerns"]) > 100
-    assert "national_average" in profile["notes"]
+    assert "kepco" in profile["notes"] and "関西電力" in profile["notes"]
 
 
 def test_readme_lists_the_quirks():
     readme = (B_SHA / "README.md").read_text(encoding="utf-8")
-    for word in ("Shift_JIS", "令和7年4月分", "MWh", "空行", "日付セル", "全角スペース", "訂正", "national_average"):
+    for word in ("Shift_JIS", "令和7年4月分", "MWh", "空行", "日付セル", "全角スペース", "訂正", "kepco"):
         assert word in readme, word

@@ -20,9 +20,10 @@ The story
   factory, a −25 ℃ freezer store and a 5 ℃ chill store at the 配送センター.
 - Six refrigerated diesel trucks (two 4 t, four 2 t) deliver from the 配送センター; four petrol
   company cars belong to the 本社工場. Forklifts are battery-electric.
-- Electricity: both sites buy from 関西電力 on high-voltage contracts. Its supplier factor is not
-  in datasets/factors/electricity_factors.csv (not verified for this course), so the profile names
-  ``national_average`` (全国平均係数) as the factor to use; the README and profile say so.
+- Electricity: both sites buy from 関西電力 on high-voltage contracts (no renewable menu), so the
+  profile names ``kepco`` (関西電力 as a whole, R6年度実績 list) as the factor for FY2025; its FY2023
+  actuals (for the FY2024 bills) are not in datasets/factors/electricity_factors.csv (not verified),
+  so year-on-year comparisons use the FY2025 factor for both years; the README and profile say so.
 - Seasonality: 年末 (December) is the busy month (おせち・お歳暮・千枚漬け), January is quiet
   (正月休み); refrigeration and air conditioning peak in July–August; the boiler uses more in
   winter (colder feed water).
@@ -80,7 +81,7 @@ FISCAL_YEARS = (COMPARISON_FY, BASE_FY)
 
 SITES = ("本社工場", "配送センター")
 ENERGY_ORDER = ("electricity", "lpg", "gasoline", "diesel")
-ELECTRICITY_SUPPLIER = "national_average"  # see the docstring: 関西電力's factor is not in the data
+ELECTRICITY_SUPPLIER = "kepco"  # 関西電力 as a whole (R6年度実績 list), see the docstring
 
 # ---------------------------------------------------------------------------------------------
 # The story: targets (FY2025, after the correction) in base units (kWh; t; kL). The generator
@@ -392,9 +393,9 @@ def profile_dict() -> dict:
         ),
         "notes": (
             "講座用の架空の会社。数値は datasets/generators/b_sha.py が生成したもの。"
-            "電力は2拠点とも関西電力と高圧で契約しているが、関西電力の排出係数（2024年度実績）は講座のデータ "
-            "datasets/factors/electricity_factors.csv に収録していない（確認できていない）ため、講座では全国平均係数 "
-            "electricity_supplier = national_average を使う。実務では契約先の電力会社の基礎排出係数を確かめて使う。"
+            "電力は2拠点とも関西電力と高圧で契約している（再エネメニューではない）。electricity_supplier = kepco は"
+            "関西電力の事業者全体の係数（電気事業者別排出係数 −R6年度実績−、2025年度の排出量に使う）。"
+            "2024年度の請求書に使う2023年度実績の係数は講座のデータにない（確認できていない）ため、前年度との比較は2025年度の係数で行う。"
         ),
     }
 
@@ -434,8 +435,9 @@ python datasets/generators/manifest.py
 | 本社工場（南丹市） | 電力、LPG、ガソリン | 冷蔵庫・漬け込み室の冷却・急速冷却、コンプレッサー、空調、照明、製造ライン（洗浄・スライサー・包装）、排水処理、蒸気ボイラーと回転釜・フライヤー（LPG、都市ガスの導管がない）、社用車4台（ガソリン） |
 | 配送センター（京都市伏見区） | 電力、軽油 | 冷凍倉庫（−25℃）・冷蔵倉庫（5℃）、照明（高天井の水銀灯）、空調、バッテリーフォークリフトの充電、冷凍車6台（軽油） |
 
-電力の排出係数: 2拠点とも関西電力と契約していますが、関西電力の係数は講座のデータ（`datasets/factors/electricity_factors.csv`）にないため、
-`profile.yml` では全国平均係数（`national_average`）を指定しています。実務では契約先の電力会社の基礎排出係数を確かめて使います。
+電力の排出係数: 2拠点とも関西電力と契約しています（再エネメニューではない）。`profile.yml` では関西電力の事業者全体の係数（`kepco`、
+電気事業者別排出係数 −R6年度実績−、2025年度の排出量に使う）を指定しています。2024年度の請求書に使う2023年度実績の係数は講座のデータ
+（`datasets/factors/electricity_factors.csv`）にない（確認できていない）ため、前年度との比較は2025年度の係数で行います。
 
 ## 研修で出会う「実データのくせ」（わざと入れてあります。A社とは違うくせです）
 
