@@ -16,6 +16,7 @@ import pandas as pd
 from .. import normalize as nz
 from ..errors import CnkitError
 from ..reference import conversion, electricity_factors, energies, fuel_factors, thresholds
+from ..suppliers import actuals_fy_for
 
 #: electricity factor choices: key → Japanese label
 ELECTRICITY_FACTORS = {
@@ -49,9 +50,10 @@ def _electricity_row(emissions_fy: int, supplier: str, electricity_factor: str) 
         known = sorted(set(ef.loc[ef["emissions_fy"] == emissions_fy, "supplier"]))
         years = sorted(set(ef["emissions_fy"]))
         raise CnkitError(
-            f"{emissions_fy}年度の排出量に使う電力会社「{supplier}」の係数がデータにありません。"
+            f"{emissions_fy}年度の排出量に使う電力会社「{supplier}」の係数（{actuals_fy_for(emissions_fy)}年度実績）がデータにありません。"
             f"この年度に使える電力会社: {'、'.join(known) or 'なし'}。係数がある年度: {years}。"
             "前年との比較なら factor_fy= で同じ年度の係数を使ってください。"
+            "公表された係数を自分で足すときは、利用者の係数ファイルに書きます（python kit.py factors check で検査）。"
         )
     r = rows.iloc[0]
     col = "adjusted_t_per_kwh" if electricity_factor == "adjusted" else "basic_t_per_kwh"
