@@ -73,13 +73,10 @@ def prices() -> pd.DataFrame:
 
 def supplier_choices(emissions_fy: int) -> dict[str, str]:
     """Japanese label → supplier id for the electricity factors usable for ``emissions_fy``."""
-    df = electricity_factors()
-    df = df[df["emissions_fy"] == emissions_fy]
-    out = {}
-    for _, r in df.iterrows():
-        menu = f"（{r['menu']}）" if isinstance(r["menu"], str) and r["menu"] else ""
-        out[f"{r['supplier_ja']}{menu}"] = r["supplier"]
-    return out
+    from .suppliers import supplier_table
+
+    df = supplier_table(emissions_fy)
+    return {f"{n}（{m}）" if m else n: k for n, m, k in zip(df["supplier_ja"], df["menu"], df["supplier"])}
 
 
 @dataclass(frozen=True)
