@@ -109,9 +109,9 @@ def search_suppliers(query: str, emissions_fy: int) -> pd.DataFrame:
         names = (name, *aliases.get(base_of(r.supplier), ()))
         score = 0
         for w in words:
-            if w in names:
-                score += 0
-            elif any(n.startswith(w) or w in n or (len(n) > 1 and n in w) for n in names):
+            if w in names:  # exact name or short name: best
+                continue
+            if any(n.startswith(w) or w in n or (len(n) > 1 and n in w) for n in names):
                 score += 1
             elif w in menu or w == r.supplier.lower():
                 score += 2
@@ -213,7 +213,7 @@ def check_factor_rows(rows: list[dict[str, str]], file: str, *, base_rows: list[
         return out
     top = _rule("max_electricity_t_per_kwh")
     names = {r["supplier"]: r["supplier_ja"] for r in base_rows if r.get("supplier")}
-    seen = {(r["supplier"], (r["actuals_fy"] or "").strip()): f"キットの係数ファイル" for r in base_rows}
+    seen = {(r["supplier"], (r["actuals_fy"] or "").strip()): "キットの係数ファイル" for r in base_rows}
     for r in rows:  # companies named in this file (a user may add a new company with its own menus)
         if r["supplier"] and base_of(r["supplier"]) == r["supplier"]:
             names.setdefault(r["supplier"], r["supplier_ja"])

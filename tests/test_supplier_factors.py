@@ -33,6 +33,12 @@ R6_DEFAULT, R6_NATIONAL = 0.000416, 0.000423
 YONDEN_R5_KG = {"A": 0.000, "B": 0.000, "C": 0.464}
 
 
+@pytest.fixture(autouse=True)
+def _no_user_rows(tmp_path, monkeypatch):
+    # the kit's rows only, whatever the machine's ~/cnkit_data holds (tests that need user rows set their own)
+    monkeypatch.setenv(suppliers.USER_FACTORS_ENV, str(tmp_path / "none.csv"))
+
+
 def _rows(fy: int) -> pd.DataFrame:
     ef = electricity_factors()
     return ef[ef["actuals_fy"] == fy]
