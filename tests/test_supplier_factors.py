@@ -267,3 +267,11 @@ def test_electricity_change_uses_each_years_factor():
     assert t["factor_effect_t"] == pytest.approx((f1 - f0) * 1050)
     with pytest.raises(cnkit.CnkitError, match="2024年度の排出量に使う電力会社「kepco」"):
         electricity_change(table, "kepco", 2024, 2025)
+
+
+def test_electrification_calculator_uses_the_picker():
+    calc = cnkit.interact.electrification_calculator(20, supplier="tepco_ep")
+    calc.supplier.search.value = "九電"
+    assert calc.supplier.value == "kyuden" and "九州電力" in calc.supplier.choice.label
+    with pytest.raises(cnkit.CnkitError, match="2025年度の電力会社「no_such_power」"):
+        cnkit.interact.electrification_calculator(20, supplier="no_such_power")

@@ -9,8 +9,8 @@ import ipywidgets as w
 from ..calculate import ELECTRICITY_FACTORS
 from ..calculate.measures import DEFAULT_FY, evaluate, heat_pump, rule
 from ..errors import CnkitError
-from ..reference import supplier_choices
 from .common import grading, inert, message, show_chart
+from .supplier import SupplierPicker
 
 
 class ElectrificationCalculator(w.VBox):
@@ -20,18 +20,13 @@ class ElectrificationCalculator(w.VBox):
                  supplier: str = "tepco_ep", scope1_t: float | None = None, scope2_t: float | None = None):
         self.fuel, self.emissions_fy = fuel, emissions_fy
         self.scope1_t, self.scope2_t = scope1_t, scope2_t
-        choices = supplier_choices(emissions_fy)
-        if supplier not in choices.values():
-            raise CnkitError(f"{emissions_fy}年度の電力会社「{supplier}」の係数がデータにありません。"
-                             f"使える電力会社: {'、'.join(choices.values())}。")
         style = {"description_width": "140px"}
         self.amount = w.FloatText(value=float(fuel_amount), description="置き換える燃料（kL/年）", style=style)
         self.cop = w.FloatSlider(value=rule("heat_pump_cop"), min=1.0, max=6.0, step=0.1, description="COP（倍）",
                                  style=style, continuous_update=False)
         self.efficiency = w.FloatSlider(value=rule("oil_boiler_efficiency"), min=0.5, max=1.0, step=0.01,
                                         description="ボイラー効率", style=style, continuous_update=False)
-        self.supplier = w.Dropdown(options=list(choices.items()), value=supplier, description="電力会社",
-                                   style=style, layout=w.Layout(width="480px"))
+        self.supplier = SupplierPicker(emissions_fy, supplier)  # search by name; ``value`` is the key
         self.factor = w.Dropdown(options=[(v, k) for k, v in ELECTRICITY_FACTORS.items()], value="basic",
                                  description="電力の係数", style=style, layout=w.Layout(width="560px"))
         self.result = w.HTML()
