@@ -187,7 +187,7 @@ def wide_to_bills(df: pd.DataFrame, name: str) -> tuple[list[pd.DataFrame], list
                 k = len(frames)
                 for j, b in enumerate(run):
                     origin[(k, j + 2)] = (row, b.pop("_m"))
-                frames.append(pd.DataFrame(run, columns=list(COLUMNS.values())).fillna(""))
+                frames.append(pd.DataFrame(run, columns=list(COLUMNS.values()), dtype=object).fillna(""))
     if problems:
         raise BillError(problems)
     if not frames:
