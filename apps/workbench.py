@@ -239,4 +239,4 @@ class Workbench:
                            + _link(p.read_bytes(), p.name, "PDF をダウンロード", "application/pdf") + "</p>")
 
     def widget(self):
-        return w.VBox([w.HTML("<h2>CO2 支援ツール（請求書 → 見える化 → 打ち手 → ロードマップ → 報告書）</h2>"), self.tabs])
+        return self.tabs
