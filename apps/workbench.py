@@ -196,12 +196,17 @@ class Workbench:
         self.checks = {}
         rows = []
         for mid, row in t.iterrows():
-            c = w.Checkbox(value=old.get(mid, True), description=row["対策"], indent=False, layout=w.Layout(width="40em"))
+            c = w.Checkbox(value=old.get(mid, not mid.startswith(("heat_pump", "ev"))), description=row["対策"], indent=False, layout=w.Layout(width="40em"))
             c.observe(lambda _: self.refresh_roadmap(), "value")
             self.checks[mid] = c
             rows.append(c)
-        shown = t.drop(columns=["区分"]).set_index("対策")
-        return [w.HTML("<p>ロードマップに入れる対策にチェックを入れてください。</p>"), *rows, w.HTML(_table(shown))]
+        shown = t[["対策", "CO2削減（t-CO2/年）", "削減額（円/年）", "電力の増減（kWh/年）", "投資額（円）", "補助金（円）",
+                   "回収年数（年）", "使える補助金"]].set_index("対策")
+        notes = "".join(f"<li><b>{html.escape(r['対策'])}</b>: {html.escape(r['根拠'])}"
+                        + (f"<br>補助金の判定: {html.escape(r['補助金の判定の理由'])}" if r["補助金の判定の理由"] else "")
+                        + "</li>" for _, r in t.iterrows())
+        return [w.HTML("<p>ロードマップに入れる対策にチェックを入れてください（削減量・費用は目安。導入前に見積もりで確かめます）。</p>"),
+                *rows, w.HTML(_table(shown) + f"<h4>根拠と補助金の判定の理由</h4><ul>{notes}</ul>")]
 
     def refresh_roadmap(self) -> bool:
         def build():

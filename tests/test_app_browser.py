@@ -108,6 +108,10 @@ def _upload(page, paths):
     page.wait_for_selector(".cn-status .cn-ok, .cn-status .cn-error", timeout=STEP_TIMEOUT_MS)
 
 
+def _field(page, label: str):
+    return page.locator(".widget-inline-hbox", has=page.locator(".widget-label", has_text=label)).locator("input").first
+
+
 def _tab(page, title: str):
     page.locator(".lm-TabBar-tab, .p-TabBar-tab", has_text=title).first.click()
     page.wait_for_timeout(300)
@@ -146,8 +150,10 @@ def test_upload_step_through_and_take_home(app, company):
     assert page.locator(".cn-status .cn-error").count() == 0, page.locator(".cn-status").inner_text()
     if company == "c_sha":
         assert "2月" in page.locator(".cn-status .cn-warn").inner_text()
-        page.locator(".widget-text", has_text="屋根の太陽光").locator("input").fill("30")
-        page.keyboard.press("Tab")
+        for label, value in [("会社名", "C社"), ("都道府県", "神奈川県"), ("市区町村", "相模原市"), ("屋根の太陽光（kW）", "30")]:
+            _field(page, label).fill(value)
+            _field(page, label).press("Enter")
+        page.wait_for_timeout(1500)
     bs.screenshot(page, f"app-{company}-1")
     _tab(page, "CO2の見える化")
     page.wait_for_selector(".cn-total", timeout=STEP_TIMEOUT_MS)
@@ -158,6 +164,9 @@ def test_upload_step_through_and_take_home(app, company):
         page.wait_for_timeout(500)
         _no_traceback(page)
         bs.screenshot(page, f"app-{company}-{title}")
+        if company == "c_sha" and title == "打ち手と補助金":  # PV of 30 kW in 相模原市: the Kanagawa programme
+            page.wait_for_selector("text=自家消費型太陽光発電", timeout=STEP_TIMEOUT_MS)
+            assert "神奈川県 自家消費型再生可能エネルギー導入費補助金" in page.locator("body").inner_text()
     page.wait_for_selector(".cn-last", timeout=STEP_TIMEOUT_MS)
     _tab(page, "出力")
     page.locator(".cn-make button, button.cn-make").first.click()

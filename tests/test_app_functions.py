@@ -128,3 +128,14 @@ def test_excel_and_pdf_hold_the_totals(tmp_path):
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, timeout=60).stdout
     assert "IPAexGothic" in fonts and " yes " in fonts
     assert len(subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, timeout=60).stdout) > 0
+
+
+def test_roadmap_of_some_measures_only():
+    up = _c_sha()
+    facts, result, table, _ = _case(up)
+    ms = cl.candidate_measures(result, facts)
+    rm = cl.client_roadmap(result, facts, ms, ["air_leak", "pv"], table)
+    assert list(rm.measures.index) == ["air_leak", "pv"]
+    assert rm.yearly["subsidy_yen"].sum() == pytest.approx(table.at["pv", "補助金（円）"])
+    with pytest.raises(CnkitError, match="選ばれていません"):
+        cl.client_roadmap(result, facts, ms, [], table)

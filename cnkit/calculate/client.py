@@ -129,6 +129,17 @@ def company_facts(result: dict, facts: ClientFacts) -> sb.CompanyFacts:
                            crude_oil_kl=result["crude_kl"], vehicles=int(facts.vehicles))
 
 
+def _covers(row) -> bool:
+    """The programme covers this kind of equipment (its reasons are not just "not covered")."""
+    return bool(row["eligible"]) or not all("対象ではありません" in r for r in row["reasons"])
+
+
+def _reason_text(row) -> str:
+    if row["eligible"]:
+        return f"{row['name_ja']}: 対象になりえます（最大 {float(row['potential_yen']):,.0f} 円）"
+    return f"{row['name_ja']}: " + "、".join(row["reasons"])
+
+
 def measures_table(result: dict, facts: ClientFacts, measures: list[m.Measure]) -> pd.DataFrame:
     """Step 4: each candidate with kWh/fuel, yen and t-CO2 saved, cost, payback and the subsidies it may get."""
     from .economics import simple_payback
@@ -147,7 +158,7 @@ def measures_table(result: dict, facts: ClientFacts, measures: list[m.Measure]) 
             best = sb.best_combination(found, meas.investment_yen)
             subsidy = float(best.total_yen)
             names = "、".join(found.loc[list(best.programmes), "name_ja"]) if best.programmes else "なし"
-            reasons = " / ".join(f"{row['name_ja']}: {row['reasons']}" for _, row in found.iterrows())
+            reasons = " / ".join(_reason_text(row) for _, row in found.iterrows() if _covers(row))
         saving = -float(r["delta_cost_yen"])
         payback = simple_payback(meas.investment_yen, saving, subsidy) if meas.investment_yen > 0 and saving > 0 \
             else float("nan")
@@ -184,5 +195,5 @@ def client_roadmap(result: dict, facts: ClientFacts, measures: list[m.Measure], 
     targets = [rd.sbt_target(base_t, fy, LAST_FY), rd.national_target(base_t, fy, LAST_FY)]
     return rd.roadmap_from_measures(result["base_usage"], chosen, schedule, base_fy=fy, years=range(first, LAST_FY + 1),
                                     supplier=facts.supplier, residual={"renewable_menu"} & {x.id for x in chosen},
-                                    subsidies=table["補助金（円）"].to_dict(), targets=targets,
+                                    subsidies={x.id: float(table.at[x.id, "補助金（円）"]) for x in chosen}, targets=targets,
                                     company_name=facts.name, source_ja="支援ツールでの試算（講座の目安の値を使う）")
