@@ -21,7 +21,7 @@ from cnkit.calculate import client as cl
 from cnkit.errors import CnkitError
 from cnkit.report import client as rep
 from cnkit.show.base import png_bytes
-from cnkit.show.emissions import co2_by_energy_chart, monthly_chart, scope_chart, year_on_year_chart
+from cnkit.show.emissions import co2_by_energy_chart, monthly_chart, year_on_year_chart
 from cnkit.show.roadmap import roadmap_chart
 from cnkit.show.visualize import pareto_chart
 from cnkit.templates import bills_template, read_uploads, wide_template
@@ -90,6 +90,7 @@ class Workbench:
         for i, t in enumerate(STEPS):
             self.tabs.set_title(i, t)
         self.state: dict = {}
+        self.stale: set[int] = set()
         self.table = None
         self._quiet = False
         self.upload.observe(self._on_upload, "value")
@@ -97,6 +98,7 @@ class Workbench:
                   self.sector, self.employees):
             x.observe(lambda _: self.refresh(), "value")
         self.make.on_click(lambda _: self._write())
+        self.tabs.observe(self._on_tab, "selected_index")
 
     # -- inputs
     def facts(self) -> cl.ClientFacts:
@@ -162,24 +164,48 @@ class Workbench:
         return False
 
     def refresh(self) -> None:
+        """An input changed: compute again (cheap), then draw the step on screen; the other steps are drawn
+        when they are opened (each carries charts)."""
         if self._quiet or self.table is None or not self.fy.value:
             return
-        self._guard(self.co2_box, self._co2) and self._guard(self.pareto_box, self._pareto) \
-            and self._guard(self.measure_box, self._measures) and self.refresh_roadmap()
+        self.state = {}
+        try:
+            f = self.facts()
+            r = self.state["result"] = cl.co2(self.table, f)
+            ms = self.state["measures"] = cl.candidate_measures(r, f)
+            self.state["table"] = cl.measures_table(r, f, ms)
+            self._checkboxes()
+        except CnkitError as e:
+            self.state = {}
+            self._clear(str(e))
+            return
+        self.stale = {1, 2, 3, 4}
+        self._roadmap_state()
+        self._draw(self.tabs.selected_index)
+
+    def _on_tab(self, change) -> None:
+        self._draw(change["new"])
+
+    def _draw(self, i) -> None:
+        if i not in self.stale or "result" not in self.state:
+            return
+        self.stale.discard(i)
+        box, fn = {1: (self.co2_box, self._co2), 2: (self.pareto_box, self._pareto), 3: (self.measure_box, self._measures),
+                   4: (self.roadmap_box, self._roadmap)}[i]
+        self._guard(box, fn)
 
     def _co2(self):
-        f = self.facts()
-        r = self.state["result"] = cl.co2(self.table, f)
+        r = self.state["result"]
         head = (f"<h3>{r['fiscal_year']}年度の CO2（Scope 1＋2）: <span class='cn-total'>{r['total_t']:,.1f}</span> t-CO2</h3>"
                 f"<p>Scope 1 {r['scope1_t']:,.1f} t-CO2 ／ Scope 2 {r['scope2_t']:,.1f} t-CO2 ／ "
                 f"原油換算 {r['crude_kl']:,.1f} kL</p>")
         years = cl.fiscal_years(self.table)
-        parts = [w.HTML(head), _img(co2_by_energy_chart(r["base"])), _img(scope_chart(r["base"])),
-                 _img(monthly_chart(r["em"], r["fiscal_year"]))]
+        parts = [w.HTML(head), _img(co2_by_energy_chart(r["base"])), _img(monthly_chart(r["em"], r["fiscal_year"]))]
         if len(years) > 1:
             parts.append(_img(year_on_year_chart(r["em"], (years[-2], years[-1]) if r["fiscal_year"] == years[-1]
                                                  else (r["fiscal_year"], years[-1]))))
-        parts += [w.HTML("<h4>拠点別</h4>" + _table(r["by_site"].rename(columns={"co2_t": "CO2（t-CO2）", "gj": "GJ", "crude_kl": "原油換算（kL）"}))),
+        parts += [w.HTML("<h4>Scope別</h4>" + _table(r["by_scope"].rename(index=lambda k: f"Scope {k}", columns={"co2_t": "CO2（t-CO2）", "gj": "GJ", "crude_kl": "原油換算（kL）"}))),
+                  w.HTML("<h4>拠点別</h4>" + _table(r["by_site"].rename(columns={"co2_t": "CO2（t-CO2）", "gj": "GJ", "crude_kl": "原油換算（kL）"}))),
                   w.HTML("<h4>原油換算と基準</h4>" + _table(r["thresholds"].drop(columns=["holds"]))),
                   w.HTML("<h4>使った係数（年度と出典）</h4>" + _table(rep.factors_frame(r), 6))]
         return parts
@@ -188,36 +214,51 @@ class Workbench:
         t = cl.pareto(self.state["result"])
         return [_img(pareto_chart(t, "拠点・エネルギー別のCO2")), w.HTML(_table(t, 3))]
 
-    def _measures(self):
-        r, f = self.state["result"], self.facts()
-        ms = self.state["measures"] = cl.candidate_measures(r, f)
-        t = self.state["table"] = cl.measures_table(r, f, ms)
+    def _checkboxes(self) -> None:
         old = {k: c.value for k, c in self.checks.items()}
         self.checks = {}
-        rows = []
-        for mid, row in t.iterrows():
-            c = w.Checkbox(value=old.get(mid, not mid.startswith(("heat_pump", "ev"))), description=row["対策"], indent=False, layout=w.Layout(width="40em"))
+        for mid, row in self.state["table"].iterrows():
+            c = w.Checkbox(value=old.get(mid, not mid.startswith(("heat_pump", "ev"))), description=row["対策"],
+                           indent=False, layout=w.Layout(width="40em"))
             c.observe(lambda _: self.refresh_roadmap(), "value")
             self.checks[mid] = c
-            rows.append(c)
+
+    def _measures(self):
+        t = self.state["table"]
         shown = t[["対策", "CO2削減（t-CO2/年）", "削減額（円/年）", "電力の増減（kWh/年）", "投資額（円）", "補助金（円）",
                    "回収年数（年）", "使える補助金"]].set_index("対策")
         notes = "".join(f"<li><b>{html.escape(r['対策'])}</b>: {html.escape(r['根拠'])}"
                         + (f"<br>補助金の判定: {html.escape(r['補助金の判定の理由'])}" if r["補助金の判定の理由"] else "")
                         + "</li>" for _, r in t.iterrows())
         return [w.HTML("<p>ロードマップに入れる対策にチェックを入れてください（削減量・費用は目安。導入前に見積もりで確かめます）。</p>"),
-                *rows, w.HTML(_table(shown) + f"<h4>根拠と補助金の判定の理由</h4><ul>{notes}</ul>")]
+                *self.checks.values(), w.HTML(_table(shown) + f"<h4>根拠と補助金の判定の理由</h4><ul>{notes}</ul>")]
 
-    def refresh_roadmap(self) -> bool:
-        def build():
-            r, f = self.state["result"], self.facts()
+    def _roadmap_state(self) -> None:
+        self.state.pop("roadmap", None)
+        self.state.pop("roadmap_error", None)
+        try:
             chosen = [k for k, c in self.checks.items() if c.value]
-            rm = self.state["roadmap"] = cl.client_roadmap(r, f, self.state["measures"], chosen, self.state["table"])
-            k = rm.key_figures()
-            head = (f"<p>{k['last_fy']}年度の排出量 <span class='cn-last'>{k['emissions_last_t']:,.1f}</span> t-CO2"
-                    f"（基準年度比 {k['reduction_rate_last']:.1%} 削減）、累積キャッシュフロー {k['cumulative_cash_flow_last_yen']:,.0f} 円</p>")
-            return [w.HTML(head), _img(roadmap_chart(rm)), w.HTML(_table(rm.template()))]
-        return self._guard(self.roadmap_box, build)
+            self.state["roadmap"] = cl.client_roadmap(self.state["result"], self.facts(), self.state["measures"], chosen,
+                                                      self.state["table"])
+        except CnkitError as e:
+            self.state["roadmap_error"] = str(e)
+
+    def refresh_roadmap(self) -> None:
+        """A measure was ticked: the roadmap again (drawn now if on screen, else when opened)."""
+        if "result" not in self.state:
+            return
+        self._roadmap_state()
+        self.stale.add(4)
+        self._draw(self.tabs.selected_index)
+
+    def _roadmap(self):
+        if "roadmap_error" in self.state:
+            raise CnkitError(self.state["roadmap_error"])
+        rm = self.state["roadmap"]
+        k = rm.key_figures()
+        head = (f"<p>{k['last_fy']}年度の排出量 <span class='cn-last'>{k['emissions_last_t']:,.1f}</span> t-CO2"
+                f"（基準年度比 {k['reduction_rate_last']:.1%} 削減）、累積キャッシュフロー {k['cumulative_cash_flow_last_yen']:,.0f} 円</p>")
+        return [w.HTML(head), _img(roadmap_chart(rm)), w.HTML(_table(rm.template()))]
 
     # -- output
     def _write(self) -> None:
