@@ -94,7 +94,8 @@ class Workbench:
         self.table = None
         self._quiet = False
         self.upload.observe(self._on_upload, "value")
-        for x in (self.fy, self.supplier, self.vehicles, self.pv_kw, self.prefecture, self.city, self.name,
+        self.fy.observe(self._on_fy, "value")
+        for x in (self.supplier, self.vehicles, self.pv_kw, self.prefecture, self.city, self.name,
                   self.sector, self.employees):
             x.observe(lambda _: self.refresh(), "value")
         self.make.on_click(lambda _: self._write())
@@ -129,6 +130,9 @@ class Workbench:
             self.fy.options = [(f"{y}年度", y) for y in years]
             self.fy.value = years[-1]
             self._suppliers()
+        except CnkitError as e:
+            self.status.value += _message(e)
+            return
         finally:
             self._quiet = False
         self.refresh()
@@ -136,10 +140,24 @@ class Workbench:
     def _suppliers(self) -> None:
         options = cl.supplier_options(int(self.fy.value))
         if not options:
-            options = cl.supplier_options(max(int(y) for y in __import__("cnkit").reference.electricity_factors()["emissions_fy"]))
+            raise CnkitError(f"{self.fy.value}年度に使える電力の排出係数が係数の表（electricity_factors.csv）にありません。"
+                             "別の基準年度を選んでください。")
         current = self.supplier.value
         self.supplier.options = list(options.items())
         self.supplier.value = current if current in options.values() else next(iter(options.values()))
+
+    def _on_fy(self, _) -> None:
+        if self._quiet or not self.fy.value:
+            return
+        self._quiet = True
+        try:
+            self._suppliers()
+        except CnkitError as e:
+            self.status.value = _message(e)
+            return
+        finally:
+            self._quiet = False
+        self.refresh()
 
     def _on_upload(self, change) -> None:
         files = {}

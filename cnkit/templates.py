@@ -153,6 +153,7 @@ def wide_to_bills(df: pd.DataFrame, name: str) -> tuple[list[pd.DataFrame], list
     origin: dict = {}
     missing: list[str] = []
     problems: list[str] = []
+    seen: dict[tuple, int] = {}
     for i, r in df.iterrows():
         row = int(i) + 2
         usage = [str(r[f"{m}月 {USAGE}"]).strip() for m in MONTHS]
@@ -163,6 +164,12 @@ def wide_to_bills(df: pd.DataFrame, name: str) -> tuple[list[pd.DataFrame], list
             problems.append(f"{name} {row}行目 列「年度」の値「{r['年度']}」: 年度を西暦の数字で入れてください（例: 2025）。")
             continue
         fy = int(fy_text)
+        key = (nfkc(str(r["拠点"])).strip(), nfkc(str(r["エネルギー"])).strip(), fy)
+        if key in seen:
+            problems.append(f"{name} {row}行目: 拠点「{key[0]}」・{key[1]}・{fy}年度 は {seen[key]}行目 と重複しています"
+                            "（1つの行にまとめてください）。")
+            continue
+        seen[key] = row
         label = f"{name} {row}行目（{r['拠点']}・{r['エネルギー']}・{fy}年度）"
         if not any(usage):
             missing.append(f"{label}: 12か月すべてが空欄です（この行は読みません）。")

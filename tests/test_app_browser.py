@@ -132,9 +132,14 @@ def _cjk_font(page, selector: str) -> list[str]:
 
 
 def _notebook_totals(paths, supplier: str, fy: int) -> tuple[float, float]:
-    from cnkit.templates import read_uploads
+    """As the notebooks compute them: read_bills for files in the bill format (B社); the twelve-month table
+    (C社) has no notebook path, its bills are those of the workbench's reader (tested in test_app_functions)."""
+    if all(p.name.startswith("bills_") and p != C_SHA for p in paths):
+        table = cnkit.read_bills(paths).table
+    else:
+        from cnkit.templates import read_uploads
 
-    table = read_uploads({p.name: p.read_bytes() for p in paths}).bills.table
+        table = read_uploads({p.name: p.read_bytes() for p in paths}).bills.table
     em = cnkit.emissions(table, supplier, factor_fy=fy)
     em = em[em["fiscal_year"] == fy]
     return float(em["co2_t"].sum()), float(em["crude_kl"].sum())

@@ -139,3 +139,9 @@ def test_roadmap_of_some_measures_only():
     assert rm.yearly["subsidy_yen"].sum() == pytest.approx(table.at["pv", "補助金（円）"])
     with pytest.raises(CnkitError, match="選ばれていません"):
         cl.client_roadmap(result, facts, ms, [], table)
+
+
+def test_wide_duplicate_rows_are_a_problem():
+    row = [2025, "本社", "電気", "kWh"] + ["100"] * 12 + [""] * 12
+    with pytest.raises(BillError, match="3行目.*2行目 と重複"):
+        read_uploads({"dup.xlsx": _wide([row, row])})

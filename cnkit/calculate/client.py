@@ -145,6 +145,7 @@ def measures_table(result: dict, facts: ClientFacts, measures: list[m.Measure]) 
     from .economics import simple_payback
 
     ev = m.evaluate_all(measures, result["fiscal_year"], facts.supplier)
+    gj_per_kwh = float(factor_table(result["fiscal_year"], facts.supplier).set_index("energy").at["electricity", "gj_per_unit"])
     cf = company_facts(result, facts)
     rows = []
     for meas in measures:
@@ -164,8 +165,7 @@ def measures_table(result: dict, facts: ClientFacts, measures: list[m.Measure]) 
             else float("nan")
         rows.append({"measure_id": meas.id, "対策": meas.name_ja, "区分": meas.category,
                      "電力の増減（kWh/年）": float(r["delta_kwh"]),
-                     "燃料の増減（GJ/年）": float(r["delta_gj"] - r["delta_kwh"] * factor_table(
-                         result["fiscal_year"], facts.supplier).set_index("energy").at["electricity", "gj_per_unit"]),
+                     "燃料の増減（GJ/年）": float(r["delta_gj"] - r["delta_kwh"] * gj_per_kwh),
                      "削減額（円/年）": saving, "CO2削減（t-CO2/年）": -float(r["delta_co2_net_t"]),
                      "投資額（円）": float(meas.investment_yen), "補助金（円）": subsidy,
                      "回収年数（年）": payback, "使える補助金": names, "補助金の判定の理由": reasons,
