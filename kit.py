@@ -10,6 +10,7 @@
     python3 kit.py bench       性能測定（bench/run_all.py）を実行する。
     python3 kit.py instructor [--port N] [--no-browser]
         講師用: course/ をルートにして JupyterLab を開く（Nbgrader → Formgrader で採点）。
+    python3 kit.py app [--port N] [--no-browser] [--out DIR]   支援ツール（Voilà、請求書 → 報告書の PDF と Excel）
     python3 kit.py grade [課題 ...] [--student ID] [--jobs N] [--timeout 秒] ...
         講師用: 提出物を一括で自動採点し、講評と成績表（CSV・Excel）を作る（grader/grade_cohort.py）。
     python3 kit.py lock        requirements*.txt から constraints.txt を作り直す（保守担当者用）。
@@ -320,6 +321,23 @@ def cmd_instructor(argv):
     return launch_lab(course, None, args.port, args.no_browser, extra, course)
 
 
+def cmd_app(argv):
+    """The client workbench (Voilà app apps/client_workbench.ipynb) on 127.0.0.1."""
+    parser = argparse.ArgumentParser(prog="kit.py app")
+    parser.add_argument("--port", type=int, default=8866, help="ポート番号（既定 8866）")
+    parser.add_argument("--no-browser", action="store_true", help="ブラウザを自動で開かない")
+    parser.add_argument("--out", default=str(Path.home() / "cnkit-clients"), help="Excel と PDF を書き出すフォルダ")
+    args = parser.parse_args(argv)
+    setup()
+    out = Path(args.out).expanduser().resolve()
+    say("支援ツールを開きます: http://127.0.0.1:%d/  出力フォルダ: %s  （終了は Ctrl+C）" % (args.port, out))
+    cmd = [venv_python(), "-m", "voila", str(ROOT / "apps" / "client_workbench.ipynb"), "--port", str(args.port),
+           "--Voila.ip=127.0.0.1", "--show_tracebacks=False"]
+    if args.no_browser:
+        cmd.append("--no-browser")
+    return run(cmd, env=venv_env({"CNKIT_APP_OUT": str(out), "MPLBACKEND": "Agg"}))
+
+
 def cmd_test(argv):
     setup()
     env = venv_env({"MPLBACKEND": "Agg"})
@@ -400,6 +418,7 @@ COMMANDS = {
     "build": cmd_build,
     "bench": cmd_bench,
     "instructor": cmd_instructor,
+    "app": cmd_app,
     "grade": cmd_grade,
     "lock": cmd_lock,
     "factors": cmd_factors,

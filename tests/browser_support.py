@@ -64,12 +64,28 @@ def _machine_lock(name: str):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+#: Debian packages the browser tests need besides Chromium: a CJK font (so that screenshots show the UI's
+#: Japanese, not missing-glyph boxes) and poppler-utils (pdftotext, pdffonts for the workbench's PDF)
+APT_EXTRAS = ["fonts-noto-cjk", "poppler-utils"]
+
+
+def _extras_missing() -> list[str]:
+    missing = []
+    fonts = subprocess.run(["fc-list", ":lang=ja", "family"], capture_output=True, text=True).stdout \
+        if shutil.which("fc-list") else ""
+    if "Noto Sans CJK" not in fonts:
+        missing.append("fonts-noto-cjk")
+    if not (shutil.which("pdftotext") and shutil.which("pdffonts")):
+        missing.append("poppler-utils")
+    return missing
+
+
 def ensure_chromium() -> tuple[str | None, str]:
-    """The path of Debian's Chromium, installing it with apt-get when missing and possible.
+    """The path of Debian's Chromium, installing it (and ``APT_EXTRAS``) with apt-get when missing and possible.
 
     Returns ``(path, "")`` or ``(None, reason)``; the reason says what to do."""
     path = find_chromium()
-    if path:
+    if path and not _extras_missing():
         return path, ""
     if not shutil.which("apt-get"):
         return None, ("Chromium がありません / no Chromium: /usr/bin/chromium がなく、apt-get もないため入れられません。"
@@ -84,9 +100,11 @@ def ensure_chromium() -> tuple[str | None, str]:
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     with _machine_lock("apt"):
         path = find_chromium()  # another worker may have installed it meanwhile
-        if path:
+        missing = _extras_missing()
+        if path and not missing:
             return path, ""
-        for cmd in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium"]):
+        packages = ([] if path else ["chromium"]) + missing
+        for cmd in (["apt-get", "update"], ["apt-get", "-o", "DPkg::Lock::Timeout=600", "install", "-y", *packages]):
             try:
                 out = subprocess.run(prefix + cmd, capture_output=True, text=True, env=env, timeout=APT_TIMEOUT_S)
             except subprocess.TimeoutExpired:
@@ -97,6 +115,8 @@ def ensure_chromium() -> tuple[str | None, str]:
                 return None, (f"Chromium を入れられません / cannot install Chromium: `{' '.join(cmd)}` が失敗しました"
                               f"（終了コード {out.returncode}）: {' / '.join(tail)}")
     path = find_chromium()
+    if path and _extras_missing():
+        return None, f"apt-get install の後も {'、'.join(_extras_missing())} が使えません。"
     return (path, "") if path else (None, "apt-get install chromium の後も /usr/bin/chromium が動きません。")
 
 

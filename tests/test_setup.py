@@ -25,7 +25,7 @@ KIT = ROOT / "kit.py"
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9.+!-]+)$")
 RUNTIME = [
     "jupyterlab", "jupyterlab-language-pack-ja-jp", "nbgrader", "ipywidgets", "pandas", "matplotlib",
-    "matplotlib-fontja", "openpyxl", "pyyaml", "nbclient", "nbconvert", "ipykernel",
+    "matplotlib-fontja", "openpyxl", "pyyaml", "nbclient", "nbconvert", "ipykernel", "voila",
 ]
 TEST = ["pytest", "pytest-xdist", "hypothesis", "numpy-financial", "jupyter-repo2docker", "playwright"]
 
