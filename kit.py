@@ -12,6 +12,8 @@
         講師用: course/ をルートにして JupyterLab を開く（Nbgrader → Formgrader で採点）。
     python3 kit.py grade [課題 ...] [--student ID] [--jobs N] [--timeout 秒] ...
         講師用: 提出物を一括で自動採点し、講評と成績表（CSV・Excel）を作る（grader/grade_cohort.py）。
+    python3 kit.py report [課題 ...]
+        講師用: 採点済みの gradebook から受講者全体の理解度レポートを作る（手採点の後など）。
     python3 kit.py lock        requirements*.txt から constraints.txt を作り直す（保守担当者用）。
 """
 import sys
@@ -355,6 +357,12 @@ def cmd_grade(argv):
     return run([venv_python(), GRADE_SCRIPT] + list(argv))
 
 
+def cmd_report(argv):
+    """採点済みの gradebook から理解度レポートを作る（引数は grader/cohort_report.py へ）。"""
+    setup()
+    return run([venv_python(), ROOT / "grader" / "cohort_report.py"] + list(argv))
+
+
 def cmd_lock(argv):
     """requirements*.txt だけから一時的な環境を作り、その pip freeze を constraints.txt に書く。"""
     if argv:
@@ -392,6 +400,7 @@ COMMANDS = {
     "bench": cmd_bench,
     "instructor": cmd_instructor,
     "grade": cmd_grade,
+    "report": cmd_report,
     "lock": cmd_lock,
 }
 

@@ -292,7 +292,8 @@ def answer_facts(nb: dict) -> dict[str, dict]:
 
     def unchanged(cell) -> bool:
         meta = _nbg(cell)
-        return "checksum" in meta and meta["checksum"] == compute_checksum(from_dict(cell))
+        return "checksum" in meta and meta["checksum"] == compute_checksum(
+            from_dict(dict(cell, source=_source(cell))))
 
     facts: dict[str, dict] = {}
     answers: list[dict] = []
