@@ -102,8 +102,12 @@ def chart(rep: AssignmentReport, thresholds: dict) -> bytes | None:
     ax.axhline(thresholds["discrimination_below"], color="#999999", ls="--", lw=1)
     ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=36, zorder=3,
                c=["#D55E00" if p[3] else "#0072B2" for p in pts])
+    labels: dict[tuple[float, float], list[str]] = {}  # questions on the same spot: one label
     for x, y, name, _ in pts:
-        ax.annotate(name, (x, y), xytext=(4, 3), textcoords="offset points", fontsize=7)
+        labels.setdefault((round(x, 3), round(y, 3)), []).append(name)
+    for (x, y), names in labels.items():
+        ax.annotate("、".join(names), (x, y), xytext=(4, 3), textcoords="offset points",
+                    fontsize=7)
     ax.set_xlim(-0.05, 1.05)
     ax.set_ylim(min(-0.2, min(p[1] for p in pts) - 0.1), 1.05)
     ax.set_xlabel("難易度（得点率。右ほど易しい）")
