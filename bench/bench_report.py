@@ -1,6 +1,6 @@
 """Benchmark: building the cohort report (grader/cngrade/cohort_report.py) for 100 trainees.
 
-    python bench/bench_report.py [--trainees 100] [--rounds 3] [--assignments 01_know 02_measure ...]
+    python bench/bench_report.py [--trainees 100] [--rounds 3] [--assignments 01_know ...] [--keep DIR]
 
 Builds a temporary course with the given assignments of course/source (default: three, one
 of them with a manually graded cell), grades one submission of each of the ten kinds of
@@ -109,10 +109,12 @@ def main(argv=None) -> int:
     p.add_argument("--trainees", type=int, default=100)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--assignments", nargs="*", default=DEFAULT)
+    p.add_argument("--keep", metavar="DIR", help="build the course in DIR and keep it")
     args = p.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="cn-bench-report-") as tmp:
         t0 = time.perf_counter()
-        root = build(Path(tmp), args.assignments, args.trainees)
+        work = Path(args.keep) if args.keep else Path(tmp)
+        root = build(work, args.assignments, args.trainees)
         setup = time.perf_counter() - t0
         res = time_report(root, args.assignments, args.rounds)
     print(f"\n受講者 {args.trainees} 名、{args.rounds} 回の中央値（準備 {setup:.0f} 秒、"

@@ -49,7 +49,7 @@ def _yaml(path: Path) -> dict:
 
     try:
         with open(path, encoding="utf-8") as f:
-            return yaml.safe_load(f) or {}
+            return yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     except FileNotFoundError:
         return {}
     except yaml.YAMLError as exc:
@@ -301,6 +301,8 @@ def write_report(gb, coursedir, course_dir: Path, assignments: list[str], titles
                  out_dir: Path, excel: Path | None = None) -> tuple[Path, list[AssignmentReport]]:
     """Analyse ``assignments`` (those with submissions) and write report.html (and the
     Excel sheet when ``excel`` is given). Returns the page's path and the reports."""
+    from nbgrader.api import MissingEntry
+
     thresholds = load_thresholds(course_dir)
     concepts = _yaml(Path(course_dir) / CONCEPTS_FILE)
     reports, students = [], set()
@@ -308,7 +310,7 @@ def write_report(gb, coursedir, course_dir: Path, assignments: list[str], titles
         try:
             if not gb.find_assignment(aid).submissions:
                 continue
-        except Exception:  # nbgrader.api.MissingEntry: not in the gradebook
+        except MissingEntry:  # not in the gradebook
             continue
         rep = analyse(gb, aid, titles.get(aid, ""),
                       lambda sid, aid=aid: coursedir.format_path(

@@ -334,26 +334,37 @@ def read_assignment(gb, assignment: str, autograded: Callable[[str], Path],
                               manual=cell.name in answers,
                               concept=str(entry.get("concept") or ""),
                               section=str(entry.get("section") or "")))
-    manual = {i.key for i in items if i.manual}
+    from nbgrader.api import BaseCell, Grade, Notebook, SubmittedAssignment, SubmittedNotebook
+
+    by_key = {i.key: i for i in items}
+    # one query for every grade of the assignment (nbgrader's own models; the lazy loading of
+    # submission → notebooks → grades costs a query each)
+    rows = (gb.db.query(SubmittedAssignment.student_id, Notebook.name, BaseCell.name, Grade.score,
+                        Grade.manual_score, Grade.needs_manual_grade)
+            .select_from(Grade)
+            .join(SubmittedNotebook, Grade.notebook_id == SubmittedNotebook.id)
+            .join(Notebook, SubmittedNotebook.notebook_id == Notebook.id)
+            .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
+            .join(BaseCell, Grade.cell_id == BaseCell.id)
+            .filter(SubmittedAssignment.assignment_id == a.id)
+            .order_by(SubmittedAssignment.student_id, Notebook.name).all())
+    facts: dict[tuple[str, str], dict] = {}
     responses = []
-    for sub in a.submissions:
-        sid = sub.student.id
-        folder = Path(autograded(sid))
-        for snb in sub.notebooks:
-            facts = {}
-            path = folder / f"{snb.notebook.name}.ipynb"
-            if path.is_file():
-                try:
-                    facts = answer_facts(json.loads(path.read_text(encoding="utf-8")))
-                except (OSError, ValueError):
-                    facts = {}
-            for g in snb.grades:
-                key = (snb.notebook.name, g.name)
-                is_manual = key in manual
-                pending = bool(g.needs_manual_grade) and g.manual_score is None
-                score = None if pending else float(g.score)
-                f = facts.get(g.name, {"blank": False, "ename": None})
-                responses.append(Response(sid, snb.notebook.name, g.name, score, outcome(
-                    score, float(g.max_score), pending=pending, blank=f["blank"],
-                    ename=f["ename"], manual=is_manual and bool(facts))))
+    for sid, nb_name, gid, score, manual_score, needs_manual in rows:
+        item = by_key.get((nb_name, gid))
+        if item is None:
+            continue
+        if (sid, nb_name) not in facts:
+            path = Path(autograded(sid)) / f"{nb_name}.ipynb"
+            try:
+                facts[(sid, nb_name)] = answer_facts(json.loads(path.read_text(encoding="utf-8")))
+            except (OSError, ValueError):
+                facts[(sid, nb_name)] = {}
+        nb_facts = facts[(sid, nb_name)]
+        pending = bool(needs_manual) and manual_score is None
+        f = nb_facts.get(gid, {"blank": False, "ename": None})
+        value = None if pending else float(score)
+        responses.append(Response(sid, nb_name, gid, value, outcome(
+            value, item.max_score, pending=pending, blank=f["blank"], ename=f["ename"],
+            manual=item.manual and bool(nb_facts))))
     return items, responses
