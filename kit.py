@@ -13,6 +13,8 @@
     python3 kit.py app [--port N] [--no-browser] [--out DIR]   支援ツール（Voilà、請求書 → 報告書の PDF と Excel）
     python3 kit.py grade [課題 ...] [--student ID] [--jobs N] [--timeout 秒] ...
         講師用: 提出物を一括で自動採点し、講評と成績表（CSV・Excel）を作る（grader/grade_cohort.py）。
+    python3 kit.py report [課題 ...]
+        講師用: 採点済みの gradebook から受講者全体の理解度レポートを作る（手採点の後など）。
     python3 kit.py lock        requirements*.txt から constraints.txt を作り直す（保守担当者用）。
     python3 kit.py factors check [ファイル] [--user]
         電力の排出係数ファイルを検査する（単位・範囲・重複・出典・公表日）。ファイルを省略すると
@@ -376,6 +378,12 @@ def cmd_grade(argv):
     return run([venv_python(), GRADE_SCRIPT] + list(argv))
 
 
+def cmd_report(argv):
+    """採点済みの gradebook から理解度レポートを作る（引数は grader/cohort_report.py へ）。"""
+    setup()
+    return run([venv_python(), ROOT / "grader" / "cohort_report.py"] + list(argv))
+
+
 def cmd_lock(argv):
     """requirements*.txt だけから一時的な環境を作り、その pip freeze を constraints.txt に書く。"""
     if argv:
@@ -420,6 +428,7 @@ COMMANDS = {
     "instructor": cmd_instructor,
     "app": cmd_app,
     "grade": cmd_grade,
+    "report": cmd_report,
     "lock": cmd_lock,
     "factors": cmd_factors,
 }

@@ -394,6 +394,65 @@ def load_syllabus(course_dir: Path = COURSE_DIR) -> dict:
         return yaml.safe_load(f)
 
 
+CONCEPTS_FILE = "concepts.yml"
+
+
+def load_concepts(course_dir: Path = COURSE_DIR) -> dict:
+    """course/concepts.yml: assignment → grade_id → {concept, section} ({} if there is none)."""
+    import yaml
+
+    path = Path(course_dir) / CONCEPTS_FILE
+    if not path.is_file():
+        return {}
+    with open(path, encoding="utf-8") as f:
+        return yaml.safe_load(f) or {}
+
+
+def graded_cells(nb_path: Path) -> tuple[list[str], set[str]]:
+    """(grade_ids of the graded cells, headings of the notebook without their '#')."""
+    nb = read_notebook(nb_path)
+    ids, headings = [], set()
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            headings.update(line.lstrip("#").strip() for line in cell.source.splitlines()
+                            if line.startswith("#"))
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade") and meta.get("grade_id"):
+            ids.append(meta["grade_id"])
+    return ids, headings
+
+
+def concept_problems(course_dir: Path = COURSE_DIR, ids: list[str] | None = None) -> list[str]:
+    """What is wrong with course/concepts.yml for the assignments ``ids`` (all by default):
+    a graded cell without a concept and section, an entry for a cell that is gone, a section
+    that is not a heading of the notebook. Japanese messages; [] when all is well."""
+    concepts = load_concepts(course_dir)
+    all_ids = source_assignments(course_dir)
+    problems = []
+    for aid in ids or all_ids:
+        entries = concepts.get(aid) or {}
+        seen = set()
+        for nb_path in sorted((Path(course_dir) / "source" / aid).glob("*.ipynb")):
+            grade_ids, headings = graded_cells(nb_path)
+            for gid in grade_ids:
+                seen.add(gid)
+                entry = entries.get(gid)
+                where = f"{CONCEPTS_FILE} の {aid}: {gid}"
+                if not isinstance(entry, dict) or not str(entry.get("concept") or "").strip():
+                    problems.append(f"{where}: 概念（concept）がありません（{nb_path.name} の採点セル）")
+                    continue
+                section = str(entry.get("section") or "").strip()
+                if section not in headings:
+                    problems.append(f"{where}: section「{section}」は {nb_path.name} の見出しにありません")
+        for gid in sorted(set(entries) - seen):
+            problems.append(f"{CONCEPTS_FILE} の {aid}: {gid}: ノートブックにこの採点セルがありません"
+                            "（古い項目です。削除してください）")
+    if ids is None:
+        for aid in sorted(set(concepts) - set(all_ids)):
+            problems.append(f"{CONCEPTS_FILE} の {aid}: course/source にない課題です")
+    return problems
+
+
 def _md_cell(cell_id: str, text: str) -> nbformat.NotebookNode:
     cell = nbformat.v4.new_markdown_cell(text.strip("\n"))
     cell.id = cell_id
@@ -531,6 +590,11 @@ def build(out_dir: Path | str = REPO_DIR, only: list[str] | None = None, *,
                              f"No such assignment in course/source: {unknown} (have: {ids})")
         ids = [i for i in ids if i in set(only)]
     results = []
+    if not index_only and (course_dir / CONCEPTS_FILE).is_file():
+        problems = concept_problems(course_dir, ids if only else None)
+        if problems:
+            raise BuildError("course/concepts.yml を直してください / fix course/concepts.yml:\n"
+                             + "\n".join(problems))
     if not index_only:
         if not ids:
             log("[build] course/source に課題がありません / no assignments in course/source")

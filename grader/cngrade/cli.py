@@ -320,6 +320,11 @@ def run(args) -> int:
     ]
     if not args.no_excel:
         write_excel(sheet, out_dir / "grades.xlsx", run_info)
+    from .cohort_report import after_grading  # the cohort report (report.html, 理解度 sheet)
+
+    report_page = after_grading(coursedir, course_dir, _ordered(known, order), titles, out_dir,
+                                None if args.no_excel else out_dir / "grades.xlsx",
+                                lambda m: say(m, args.quiet))
     if jobs and settings.feedback and not args.no_feedback:
         for sid in sorted({sid for (_aid, sid) in results}):
             write_feedback_index(sheet, sid, Path(coursedir.format_path(
@@ -351,6 +356,8 @@ def run(args) -> int:
     say(f"成績表: {out_dir / 'grades.csv'}" + ("" if args.no_excel else
                                                f"、{out_dir / 'grades.xlsx'}")
         + f"、提出物ごとの備考: {out_dir / 'summary.csv'}", args.quiet)
+    if report_page:
+        say(f"理解度レポート: {report_page}", args.quiet)
     if errors:
         for r in errors:
             print(f"[grade] 採点エラー: {r['student']} {r['assignment']}: "
