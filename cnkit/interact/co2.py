@@ -48,6 +48,8 @@ class CO2Calculator(w.VBox):
                                  layout=w.Layout(width="520px"))
         self.result = w.HTML()
         self.chart = w.Output()
+        #: the chart's Figure, kept and updated in place while the same bars are shown
+        self.figure = None
         for box in [*self.inputs.values(), self.supplier, self.factor]:
             box.observe(self._update, names="value")
         head = w.HTML(f"<b>CO2かんたん計算（{emissions_fy}年度の係数）</b> — 請求書の年間合計を入れてください。"
@@ -66,13 +68,14 @@ class CO2Calculator(w.VBox):
                           emissions_fy=self.emissions_fy)
 
     def _update(self, change=None) -> None:
-        from ..show import calculator_chart
+        from ..show.emissions import calculator_chart, update_calculator_chart
 
         try:
             res = self.compute()
         except CnkitError as exc:
             self.result.value = message(str(exc))
             self.chart.clear_output()
+            self.figure = None
             return
         s1 = res.loc[res["scope"] == 1, "co2_t"].sum()
         s2 = res.loc[res["scope"] == 2, "co2_t"].sum()
@@ -86,7 +89,9 @@ class CO2Calculator(w.VBox):
             f"{lines}</table>"
             f"<p><b>合計 {s1 + s2:,.1f} t-CO2</b>（Scope 1: {s1:,.1f} / Scope 2: {s2:,.1f}）"
             f"　原油換算 {kl:,.1f} kL</p>")
-        show_chart(self.chart, calculator_chart(res))
+        if self.figure is None or not update_calculator_chart(self.figure, res):
+            self.figure = calculator_chart(res)
+        show_chart(self.chart, self.figure)
 
 
 def co2_calculator(emissions_fy: int = 2025, usage: dict | None = None, supplier: str = "default"):

@@ -86,22 +86,51 @@ def year_on_year_chart(em: pd.DataFrame, years: tuple[int, int], title: str = "�
     return fig
 
 
+def _calculator_bars(result: pd.DataFrame) -> pd.DataFrame:
+    return result[result["co2_t"] > 0].sort_values("co2_t")
+
+
 def calculator_chart(result: pd.DataFrame, title: str = "年間CO2排出量（入力した使用量から）") -> Figure:
-    """Bars of t-CO2 by energy for the CO2 calculator, coloured by scope."""
-    d = result[result["co2_t"] > 0].sort_values("co2_t")
+    """Bars of t-CO2 by energy for the CO2 calculator, coloured by scope.
+
+    The figure keeps its bars and value labels (``fig.cnkit_bars``) so that
+    :func:`update_calculator_chart` can change them in place."""
+    d = _calculator_bars(result)
     fig, ax = new_figure(6.5, 0.4 * max(len(d), 1) + 1.6)
     ax.grid(axis="y", visible=False)
     ax.grid(axis="x", color="#dddddd", linewidth=0.6)
     if d.empty:
         ax.text(0.5, 0.5, "使用量を入力すると、ここにグラフが出ます", ha="center", va="center", transform=ax.transAxes)
         ax.set_yticks([])
+        fig.cnkit_bars = None
     else:
         bars = ax.barh(d["energy_ja"], d["co2_t"], color=[SCOPE_COLORS[s] for s in d["scope"]])
-        ax.bar_label(bars, labels=[f"{v:,.1f}" for v in d["co2_t"]], padding=3, fontsize=9)
+        labels = ax.bar_label(bars, labels=[f"{v:,.1f}" for v in d["co2_t"]], padding=3, fontsize=9)
         ax.set_xlim(0, d["co2_t"].max() * 1.2)
         handles = [Patch(color=c, label=f"Scope {s}") for s, c in SCOPE_COLORS.items()]
         ax.legend(handles=handles, loc="lower right", frameon=False)
+        fig.cnkit_bars = (ax, (title, tuple(d["energy_ja"]), tuple(d["scope"])), bars, labels)
     ax.set_title(title)
     ax.set_xlabel("CO2排出量（t-CO2/年）")
     ax.set_ylabel("エネルギー")
     return fig
+
+
+def update_calculator_chart(fig: Figure, result: pd.DataFrame, title: str = "年間CO2排出量（入力した使用量から）") -> bool:
+    """Redraw a :func:`calculator_chart` figure for a new ``result`` in place: the bar lengths, their value
+    labels and the x range. Returns False (nothing changed) when the bars themselves differ — another set of
+    energies, order or scopes — and the chart must be built anew. The figure then looks exactly as
+    ``calculator_chart(result)`` would draw it."""
+    parts = getattr(fig, "cnkit_bars", None)
+    d = _calculator_bars(result)
+    if parts is None or d.empty:
+        return False
+    ax, key, bars, labels = parts
+    if key != (title, tuple(d["energy_ja"]), tuple(d["scope"])):
+        return False
+    for bar, label, v in zip(bars, labels, d["co2_t"]):
+        bar.set_width(v)
+        label.xy = (bar.get_bbox().x1, label.xy[1])  # where bar_label puts it: the end of the bar
+        label.set_text(f"{v:,.1f}")
+    ax.set_xlim(0, d["co2_t"].max() * 1.2)
+    return True
