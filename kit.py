@@ -12,6 +12,8 @@
         講師用: course/ をルートにして JupyterLab を開く（Nbgrader → Formgrader で採点）。
     python3 kit.py grade [課題 ...] [--student ID] [--jobs N] [--timeout 秒] ...
         講師用: 提出物を一括で自動採点し、講評と成績表（CSV・Excel）を作る（grader/grade_cohort.py）。
+    python3 kit.py hub --roster 名簿.csv [--ip A --port N --course-id ID --state-dir DIR]
+        共有サーバ用（root）: PostgreSQL・JupyterHub・採点サービスを準備して講座 Hub を起動する（hub/hubctl.py）。
     python3 kit.py lock        requirements*.txt から constraints.txt を作り直す（保守担当者用）。
 """
 import sys
@@ -355,6 +357,48 @@ def cmd_grade(argv):
     return run([venv_python(), GRADE_SCRIPT] + list(argv))
 
 
+HUB_SCRIPT = ROOT / "hub" / "hubctl.py"
+HUB_APT = {"node": "nodejs", "npm": "npm", "runuser": "util-linux"}
+HUB_PROXY = "configurable-http-proxy@5.3.0"  # npm; hub/kubernetes/ names the same version
+HUB_NODE = VENV / "node"
+
+
+def hub_prerequisites():
+    """Debian の nodejs・npm・postgresql と、.venv/node に configurable-http-proxy を入れる（root）。"""
+    missing = [pkg for tool, pkg in HUB_APT.items() if not shutil.which(tool)]
+    if not list(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl")):
+        missing.append("postgresql")
+    if missing:
+        if not shutil.which("apt-get"):
+            raise KitError("次のパッケージを入れてから実行してください: " + " ".join(missing))
+        say("apt-get で入れます: " + " ".join(missing))
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        apt = ["apt-get", "-o", "DPkg::Lock::Timeout=600"]
+        if subprocess.call(apt + ["update", "-q"], env=env) != 0 or subprocess.call(
+                apt + ["install", "-y", "-q", "--no-install-recommends"] + missing, env=env) != 0:
+            raise KitError("apt-get install %s に失敗しました。ネットワークと apt の設定を確認してください。"
+                           % " ".join(missing))
+    proxy = HUB_NODE / "node_modules" / ".bin" / "configurable-http-proxy"
+    if not proxy.exists():
+        say("configurable-http-proxy を入れています（npm）...")
+        if subprocess.call(["npm", "install", "--prefix", str(HUB_NODE), "--no-audit", "--no-fund",
+                            "--loglevel=error", HUB_PROXY]) != 0 or not proxy.exists():
+            raise KitError("npm install %s に失敗しました。" % HUB_PROXY)
+
+
+def cmd_hub(argv):
+    """講座 Hub（JupyterHub + PostgreSQL + nbgrader の交換・採点サービス）を準備して起動する。"""
+    if sys.platform != "linux" or not hasattr(os, "geteuid") or os.geteuid() != 0:
+        raise KitError("kit.py hub は Linux（Debian/Ubuntu）のサーバで root として実行してください"
+                       "（例: sudo python3 kit.py hub --roster roster.csv）。")
+    if "-h" not in argv and "--help" not in argv:
+        hub_prerequisites()
+    setup()
+    ensure_index()
+    cmd = [str(venv_python()), str(HUB_SCRIPT)] + list(argv)
+    os.execve(cmd[0], cmd, venv_env())  # Ctrl+C / SIGTERM go to hubctl.py, which stops everything
+
+
 def cmd_lock(argv):
     """requirements*.txt だけから一時的な環境を作り、その pip freeze を constraints.txt に書く。"""
     if argv:
@@ -393,6 +437,7 @@ COMMANDS = {
     "instructor": cmd_instructor,
     "grade": cmd_grade,
     "lock": cmd_lock,
+    "hub": cmd_hub,
 }
 
 
