@@ -53,6 +53,7 @@ BENCH_SCRIPT = ROOT / "bench" / "run_all.py"
 TRAINEE_LAB_CONFIG = ROOT / "course" / "trainee_lab"
 GRADE_SCRIPT = ROOT / "grader" / "grade_cohort.py"
 DEFAULT_PORT = 8888
+VENV_BASE_PYTHON = sys.executable  # the Python that .venv is made from
 
 # JupyterLab を日本語 UI にし、「Jupyter のニュースを受け取りますか？」の通知を出さない設定。
 LAB_OVERRIDES = {
@@ -108,7 +109,7 @@ def create_venv():
         warn(".venv が壊れているか Python が古いため、作り直します。")
         shutil.rmtree(VENV)
     say("仮想環境 .venv を作成しています...")
-    result = subprocess.run([sys.executable, "-m", "venv", str(VENV)],
+    result = subprocess.run([VENV_BASE_PYTHON, "-m", "venv", str(VENV)],
                             capture_output=True, text=True)
     if result.returncode != 0 or not venv_python().exists():
         sys.stderr.write(result.stdout + result.stderr)
@@ -386,6 +387,31 @@ def hub_prerequisites():
             raise KitError("npm install %s に失敗しました。" % HUB_PROXY)
 
 
+def readable_by_all(path):
+    """Every user may run ``path`` (each trainee's server runs the venv's Python as that trainee)."""
+    path = Path(os.path.realpath(path))
+    return all(p.stat().st_mode & 0o001 for p in [path] + list(path.parents))
+
+
+def use_shared_python():
+    """A Python under a private folder (pyenv in /root) cannot run as a trainee: then the hub gets
+    a copy of that Python in .hub-python and its own environment .venv-hub, with the same pins."""
+    global VENV, STAMP, VENV_BASE_PYTHON
+    if readable_by_all(sys.executable) and (not venv_python().exists()
+                                            or readable_by_all(venv_python())):
+        return
+    base = Path(sys.base_prefix)
+    copy = ROOT / ".hub-python"
+    exe = copy / "bin" / ("python%d.%d" % sys.version_info[:2])
+    if not exe.exists():
+        say("%s は受講者のアカウントから実行できないため、Hub 用に %s へ複製します。" % (base, copy))
+        shutil.copytree(base, copy, symlinks=True)
+        subprocess.call(["chmod", "-R", "a+rX", str(copy)])
+    VENV = ROOT / ".venv-hub"
+    STAMP = VENV / ".kit-stamp"
+    VENV_BASE_PYTHON = str(exe)
+
+
 def cmd_hub(argv):
     """講座 Hub（JupyterHub + PostgreSQL + nbgrader の交換・採点サービス）を準備して起動する。"""
     if sys.platform != "linux" or not hasattr(os, "geteuid") or os.geteuid() != 0:
@@ -393,6 +419,7 @@ def cmd_hub(argv):
                        "（例: sudo python3 kit.py hub --roster roster.csv）。")
     if "-h" not in argv and "--help" not in argv:
         hub_prerequisites()
+    use_shared_python()
     setup()
     ensure_index()
     cmd = [str(venv_python()), str(HUB_SCRIPT)] + list(argv)
