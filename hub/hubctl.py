@@ -371,6 +371,8 @@ def main(argv=None) -> int:
         "hub_dir": str(hub_dir), "singleuser": str(VENV_BIN / "jupyterhub-singleuser"),
         "python": sys.executable, "grader_user": grader, "cull_timeout": args.cull_timeout,
         "path": os.pathsep.join([str(VENV_BIN), str(PROXY.parent), "/usr/local/bin", "/usr/bin", "/bin"]),
+        # a copied Python (kit.py hub's .hub-python) must find its own libpython, not the system's
+        "ld_library_path": str(Path(sys.base_prefix) / "lib"),
         "log": str(hub_dir / "jupyterhub.log"), "state_dir": str(state),
     })
     roster_ids = [p.id for p in people]

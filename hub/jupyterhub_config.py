@@ -40,6 +40,7 @@ c.Spawner.default_url = "/lab/tree/notebooks/index.ipynb"
 c.Spawner.environment = {
     "JUPYTER_CONFIG_PATH": s["trainee_config"],
     "PATH": s["path"],
+    "LD_LIBRARY_PATH": s["ld_library_path"],
     "LANG": "C.UTF-8",
     "MPLBACKEND": "module://matplotlib_inline.backend_inline",
 }
@@ -63,6 +64,7 @@ c.JupyterHub.services = [
             "JUPYTERHUB_DEFAULT_URL": "/formgrader",
             "JUPYTER_CONFIG_PATH": s["formgrader_config"],
             "PATH": s["path"],
+            "LD_LIBRARY_PATH": s["ld_library_path"],
             "HOME": s["course_dir"],
             "LANG": "C.UTF-8",
         },

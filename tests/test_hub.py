@@ -91,6 +91,7 @@ class Hub:
     def user_env(self, user: str) -> dict:
         home = Path(f"/home/{user}") if user != self.grader else self.course
         return {"HOME": str(home), "PATH": self.settings["path"], "LANG": "C.UTF-8",
+                "LD_LIBRARY_PATH": self.settings["ld_library_path"],
                 "JUPYTERHUB_USER": user, "JUPYTERHUB_API_TOKEN": self.tokens.get(user, ""),
                 "JUPYTERHUB_API_URL": f"http://127.0.0.1:{self.settings['hub_port']}/hub/api",
                 "JUPYTER_CONFIG_PATH": self.settings["trainee_config"]}
