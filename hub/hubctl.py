@@ -312,8 +312,9 @@ def wait_ready(settings: dict, proc, timeout=90) -> None:
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise HubError("JupyterHub が起動直後に終了しました。ログ: %s" % settings["log"])
-        try:
-            api(settings, "GET", "/", timeout=2)
+        try:  # through the proxy: ready once the hub's route is there
+            host = "127.0.0.1" if settings["ip"] in ("0.0.0.0", "") else settings["ip"]
+            urllib.request.urlopen("http://%s:%d/hub/api" % (host, settings["port"]), timeout=2).read()
             return
         except OSError:
             time.sleep(0.5)
