@@ -191,7 +191,7 @@ def setup_course(state: Path, course_id: str, grader: str, db_url: str) -> tuple
     (course / ".hub_db.py").chmod(0o600)
     # the exchange: nbgrader's permissions (outbound readable, inbound writable but not listable)
     exchange.mkdir(exist_ok=True)
-    exchange.chmod(0o755)
+    exchange.chmod(0o1777)  # nbgrader requires a world-writable root; sticky: nobody deletes others
     for sub, mode in (("", 0o755), ("outbound", 0o755), ("inbound", 0o2733), ("feedback", 0o711)):
         d = exchange / course_id / sub
         d.mkdir(parents=True, exist_ok=True)
