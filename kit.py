@@ -15,6 +15,8 @@
         講師用: 提出物を一括で自動採点し、講評と成績表（CSV・Excel）を作る（grader/grade_cohort.py）。
     python3 kit.py report [課題 ...]
         講師用: 採点済みの gradebook から受講者全体の理解度レポートを作る（手採点の後など）。
+    python3 kit.py hub --roster 名簿.csv [--ip A --port N --course-id ID --state-dir DIR]
+        共有サーバ用（root）: PostgreSQL・JupyterHub・採点サービスを準備して講座 Hub を起動する（hub/hubctl.py）。
     python3 kit.py lock        requirements*.txt から constraints.txt を作り直す（保守担当者用）。
     python3 kit.py factors check [ファイル] [--user]
         電力の排出係数ファイルを検査する（単位・範囲・重複・出典・公表日）。ファイルを省略すると
@@ -57,6 +59,7 @@ BENCH_SCRIPT = ROOT / "bench" / "run_all.py"
 TRAINEE_LAB_CONFIG = ROOT / "course" / "trainee_lab"
 GRADE_SCRIPT = ROOT / "grader" / "grade_cohort.py"
 DEFAULT_PORT = 8888
+VENV_BASE_PYTHON = sys.executable  # the Python that .venv is made from
 
 # JupyterLab を日本語 UI にし、「Jupyter のニュースを受け取りますか？」の通知を出さない設定。
 LAB_OVERRIDES = {
@@ -112,7 +115,7 @@ def create_venv():
         warn(".venv が壊れているか Python が古いため、作り直します。")
         shutil.rmtree(VENV)
     say("仮想環境 .venv を作成しています...")
-    result = subprocess.run([sys.executable, "-m", "venv", str(VENV)],
+    result = subprocess.run([VENV_BASE_PYTHON, "-m", "venv", str(VENV)],
                             capture_output=True, text=True)
     if result.returncode != 0 or not venv_python().exists():
         sys.stderr.write(result.stdout + result.stderr)
@@ -382,6 +385,72 @@ def cmd_report(argv):
     """採点済みの gradebook から理解度レポートを作る（引数は grader/cohort_report.py へ）。"""
     setup()
     return run([venv_python(), ROOT / "grader" / "cohort_report.py"] + list(argv))
+HUB_SCRIPT = ROOT / "hub" / "hubctl.py"
+HUB_APT = {"node": "nodejs", "npm": "npm", "runuser": "util-linux"}
+HUB_PROXY = "configurable-http-proxy@5.3.0"  # npm; hub/kubernetes/ names the same version
+HUB_NODE = VENV / "node"
+
+
+def hub_prerequisites():
+    """Debian の nodejs・npm・postgresql と、.venv/node に configurable-http-proxy を入れる（root）。"""
+    missing = [pkg for tool, pkg in HUB_APT.items() if not shutil.which(tool)]
+    if not list(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl")):
+        missing.append("postgresql")
+    if missing:
+        if not shutil.which("apt-get"):
+            raise KitError("次のパッケージを入れてから実行してください: " + " ".join(missing))
+        say("apt-get で入れます: " + " ".join(missing))
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        apt = ["apt-get", "-o", "DPkg::Lock::Timeout=600"]
+        if subprocess.call(apt + ["update", "-q"], env=env) != 0 or subprocess.call(
+                apt + ["install", "-y", "-q", "--no-install-recommends"] + missing, env=env) != 0:
+            raise KitError("apt-get install %s に失敗しました。ネットワークと apt の設定を確認してください。"
+                           % " ".join(missing))
+    proxy = HUB_NODE / "node_modules" / ".bin" / "configurable-http-proxy"
+    if not proxy.exists():
+        say("configurable-http-proxy を入れています（npm）...")
+        if subprocess.call(["npm", "install", "--prefix", str(HUB_NODE), "--no-audit", "--no-fund",
+                            "--loglevel=error", HUB_PROXY]) != 0 or not proxy.exists():
+            raise KitError("npm install %s に失敗しました。" % HUB_PROXY)
+
+
+def readable_by_all(path):
+    """Every user may run ``path`` (each trainee's server runs the venv's Python as that trainee)."""
+    path = Path(os.path.realpath(path))
+    return all(p.stat().st_mode & 0o001 for p in [path] + list(path.parents))
+
+
+def use_shared_python():
+    """A Python under a private folder (pyenv in /root) cannot run as a trainee: then the hub gets
+    a copy of that Python in .hub-python and its own environment .venv-hub, with the same pins."""
+    global VENV, STAMP, VENV_BASE_PYTHON
+    if readable_by_all(sys.executable) and (not venv_python().exists()
+                                            or readable_by_all(venv_python())):
+        return
+    base = Path(sys.base_prefix)
+    copy = ROOT / ".hub-python"
+    exe = copy / "bin" / ("python%d.%d" % sys.version_info[:2])
+    if not exe.exists():
+        say("%s は受講者のアカウントから実行できないため、Hub 用に %s へ複製します。" % (base, copy))
+        shutil.copytree(base, copy, symlinks=True)
+        subprocess.call(["chmod", "-R", "a+rX", str(copy)])
+    VENV = ROOT / ".venv-hub"
+    STAMP = VENV / ".kit-stamp"
+    VENV_BASE_PYTHON = str(exe)
+
+
+def cmd_hub(argv):
+    """講座 Hub（JupyterHub + PostgreSQL + nbgrader の交換・採点サービス）を準備して起動する。"""
+    if sys.platform != "linux" or not hasattr(os, "geteuid") or os.geteuid() != 0:
+        raise KitError("kit.py hub は Linux（Debian/Ubuntu）のサーバで root として実行してください"
+                       "（例: sudo python3 kit.py hub --roster roster.csv）。")
+    if "-h" not in argv and "--help" not in argv:
+        hub_prerequisites()
+    use_shared_python()
+    setup()
+    ensure_index()
+    cmd = [str(venv_python()), str(HUB_SCRIPT)] + list(argv)
+    os.execve(cmd[0], cmd, venv_env())  # Ctrl+C / SIGTERM go to hubctl.py, which stops everything
 
 
 def cmd_lock(argv):
@@ -431,6 +500,7 @@ COMMANDS = {
     "report": cmd_report,
     "lock": cmd_lock,
     "factors": cmd_factors,
+    "hub": cmd_hub,
 }
 
 

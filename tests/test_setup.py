@@ -26,6 +26,7 @@ PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9.+!-]+)$")
 RUNTIME = [
     "jupyterlab", "jupyterlab-language-pack-ja-jp", "nbgrader", "ipywidgets", "pandas", "matplotlib",
     "matplotlib-fontja", "openpyxl", "pyyaml", "nbclient", "nbconvert", "ipykernel", "voila",
+    "jupyterhub", "jupyterhub-idle-culler", "psycopg2-binary",  # the course hub (kit.py hub)
 ]
 TEST = ["pytest", "pytest-xdist", "hypothesis", "numpy-financial", "jupyter-repo2docker", "playwright"]
 

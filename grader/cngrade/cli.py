@@ -207,6 +207,9 @@ def main(argv=None) -> int:
     except UsageError as exc:
         print(f"[grade] エラー: {exc}", file=sys.stderr)
         return 2
+    except gbmod.GradebookUnavailable as exc:
+        print(f"[grade] エラー: {exc}", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         print("\n[grade] 中断しました。", file=sys.stderr)
         return 130
@@ -503,6 +506,7 @@ def _finish(res, gb, coursedir, log_dir, results, progress) -> None:
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.move(res["staged"], str(dest))
         except Exception as exc:  # keep going: this student is reported as an error
+            gbmod.raise_if_unavailable(exc, coursedir.db_url)
             gb.db.rollback()
             res["status"] = "error"
             from .notes import note

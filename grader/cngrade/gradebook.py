@@ -31,11 +31,39 @@ def _alembic_on_path():
         os.environ["PATH"] = old
 
 
+class GradebookUnavailable(RuntimeError):
+    """The course gradebook's database server cannot be reached (PostgreSQL stopped)."""
+
+
+def unavailable_message(db_url: str) -> str:
+    where = db_url.split("@", 1)[-1]  # never print the password
+    return (f"gradebook のデータベース（{where}）に接続できません。PostgreSQL が止まっています。"
+            "講座 Hub を起動している画面（python3 kit.py hub）が動いているか確認し、"
+            "止まっていれば起動し直してから、同じ kit.py grade をもう一度実行してください。"
+            "記録済みの点数は消えていません（採点は1人ずつ確定します）。")
+
+
+def raise_if_unavailable(exc: Exception, db_url: str) -> None:
+    """A lost connection to a server gradebook stops the run (each student's grades are one
+    transaction: what was committed stays, the one in progress is rolled back by the server)."""
+    from sqlalchemy.exc import DBAPIError
+
+    if sqlite_path(db_url) is None and isinstance(exc, DBAPIError) and (
+            exc.connection_invalidated or "OperationalError" in type(exc).__name__):
+        raise GradebookUnavailable(unavailable_message(db_url)) from exc
+
+
 def open_gradebook(db_url: str, course_id: str):
     from nbgrader.api import Gradebook
+    from sqlalchemy.exc import OperationalError
 
     with _alembic_on_path():
-        return Gradebook(db_url, course_id)
+        try:
+            return Gradebook(db_url, course_id)
+        except OperationalError as exc:
+            if sqlite_path(db_url) is None:
+                raise GradebookUnavailable(unavailable_message(db_url)) from exc
+            raise
 
 
 def sqlite_path(db_url: str) -> Path | None:
@@ -47,8 +75,8 @@ def snapshot(db_url: str, dest: Path) -> None:
     """A consistent copy of the course gradebook (sqlite backup API)."""
     path = sqlite_path(db_url)
     if path is None:
-        raise RuntimeError("採点の並列化には sqlite の gradebook が必要です / cohort grading needs "
-                           f"an sqlite gradebook (CourseDirectory.db_url = {db_url})")
+        _copy_to_sqlite(db_url, dest)
+        return
     src = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True)
     try:
         dst = sqlite3.connect(str(dest))
@@ -57,6 +85,30 @@ def snapshot(db_url: str, dest: Path) -> None:
         dst.close()
     finally:
         src.close()
+
+
+def _copy_to_sqlite(db_url: str, dest: Path) -> None:
+    """A server gradebook (PostgreSQL on the course hub) copied table by table into an sqlite file
+    with nbgrader's own schema, in one read transaction: the workers' base copy."""
+    from nbgrader.api import Base
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import OperationalError
+
+    open_gradebook(f"sqlite:///{dest}", "").close()  # the schema and alembic version, as nbgrader makes them
+    dst = create_engine(f"sqlite:///{dest}")
+    src = create_engine(db_url)
+    try:
+        with src.connect() as s, dst.begin() as d:
+            for table in Base.metadata.sorted_tables:
+                rows = [dict(r._mapping) for r in s.execute(table.select())]
+                d.execute(table.delete())
+                if rows:
+                    d.execute(table.insert(), rows)
+    except OperationalError as exc:
+        raise GradebookUnavailable(unavailable_message(db_url)) from exc
+    finally:
+        src.dispose()
+        dst.dispose()
 
 
 def extract(gb, assignment: str, student: str) -> dict:
