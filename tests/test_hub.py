@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -162,6 +163,20 @@ def _stop(proc: subprocess.Popen) -> None:
             proc.wait(10)
 
 
+def _remove_user(uid: str, timeout: float = 30) -> None:
+    """Kill the user's processes and delete the user, retrying while processes are still exiting."""
+    deadline = time.monotonic() + timeout
+    while True:
+        subprocess.run(["pkill", "-KILL", "-u", uid], capture_output=True)
+        gone = subprocess.run(["id", uid], capture_output=True).returncode != 0
+        if gone or subprocess.run(["userdel", "-r", uid], capture_output=True).returncode in (0, 6):
+            return
+        if time.monotonic() > deadline:
+            warnings.warn(f"could not remove the test user {uid}")
+            return
+        time.sleep(0.5)
+
+
 @pytest.fixture(scope="module")
 def hub():
     tag = secrets.token_hex(2)
@@ -198,8 +213,7 @@ def hub():
     finally:
         _stop(proc)
         for uid in list(users) + [f"grader-{COURSE_ID}"]:
-            subprocess.run(["pkill", "-KILL", "-u", uid], capture_output=True)
-            subprocess.run(["userdel", "-r", uid], capture_output=True)
+            _remove_user(uid)
         shutil.rmtree(state, ignore_errors=True)
 
 
