@@ -30,7 +30,7 @@ from pathlib import Path
 import nbformat
 
 from . import gradebook as gbmod
-from . import kernels
+from . import judging, kernels
 from .notes import ZERO_CODES, note, notes_from_notebook
 from .settings import CohortGrader
 from .submission import (is_this_assignment, json_to_notebook, load_assignment_cells,
@@ -190,6 +190,9 @@ class Worker:
                                         self.dir / "logs" / "zygote.log")
             self.zygote_info = ctx.zygote.info
         self.others = self._other_assignments()
+        # hidden tests run in a process of their own that never runs the trainee's code
+        ctx.judge_root = str(self.root / "source")
+        ctx.judge = judging.Judge(ctx.judge_root, str(self.dir / "logs" / "judge.log"))
 
     # -- helpers -----------------------------------------------------------------------------
     def _ipython_dir_template(self) -> Path:
@@ -426,6 +429,9 @@ class Worker:
                 _rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
 
     def close(self) -> None:
+        if kernels.CONTEXT.judge is not None:
+            kernels.CONTEXT.judge.close()
+            kernels.CONTEXT.judge = None
         if kernels.CONTEXT.zygote is not None:
             kernels.CONTEXT.zygote.close()
             kernels.CONTEXT.zygote = None
