@@ -176,7 +176,12 @@ class Worker:
         ctx.sandbox_spec = {
             "network": bool(self.settings.network),
             "writable": writable if self.settings.read_only else None,
-            "hide": [str(self.course_dir)] if self.settings.read_only else [],
+            # the course (its sources hold the hidden tests), the generated solutions, the
+            # history, and the run's folder (gradebooks, other trainees' copies) except the
+            # kernel's own folders
+            "hide": [str(self.course_dir), str(self.course_dir.parent / "solutions"),
+                     str(self.course_dir.parent / ".git"), str(self.run_dir)]
+            if self.settings.read_only else [],
             "limits": self.settings.limits(),
             "run_as": list(self.run_as) if self.run_as else None,
         }
