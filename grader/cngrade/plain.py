@@ -176,6 +176,8 @@ def resolve(module, qualname):
     obj = importlib.import_module(module)
     for part in qualname.split("."):
         obj = getattr(obj, part)
+    if type(obj).__name__ == "module" or not _trusted(getattr(obj, "__module__", None)):
+        raise NotPlain(f"{module}.{qualname}")  # e.g. a module that a trusted one imported
     return obj
 
 
