@@ -112,7 +112,7 @@ def _course(tmp):
     for name, code in ATTACKS.items():
         g.place_submission(base, MINI, name, submission(code, AFTER.get(name)))
     proc = cg.run_cohort(base, MINI, "--no-excel", "--no-feedback")
-    return {"proc": proc, "grades": cg.cell_grades(base, MINI)}
+    return {"proc": proc, "grades": cg.cell_grades(base, MINI), "summary": cg.summary(base)}
 
 
 @pytest.fixture(scope="module")
@@ -134,3 +134,11 @@ def test_the_baselines_differ(graded):
 @pytest.mark.parametrize("attack", sorted(ATTACKS))
 def test_attack_is_graded_as_if_absent(graded, attack):
     assert graded["grades"].get(attack) == graded["grades"]["wrong"], attack
+    row = graded["summary"][(attack, MINI)]
+    assert "interference" in cg.codes(row), row
+    assert "採点を妨げるコード（セル " in row["備考"], row
+
+
+def test_honest_submissions_get_no_interference_note(graded):
+    for student in ("wrong", "right"):
+        assert "interference" not in cg.codes(graded["summary"][(student, MINI)])

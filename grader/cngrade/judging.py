@@ -124,5 +124,30 @@ class Judge:
         self._log.close()
 
 
+# code that can only be there to change how the notebook is run or judged (read from the
+# trainee's cells on the trusted side; the grade never depends on it, the note tells the
+# instructor where to look)
+INTERFERENCE = re.compile(
+    r"get_ipython|input_transformers|ast_transformers|set_custom_exc|showtraceback|"
+    r"excepthook|displayhook|settrace|setprofile|\bbuiltins\b|__builtins__|\batexit\b|"
+    r"__eq__|__ne__|__bool__|__instancecheck__|sys\.modules|gc\.get_objects|\bctypes\b|"
+    r"/proc/|\b(?:cnkit|np|numpy|pd|pandas|math|operator|json)(?:\.\w+)+\s*=(?!=)")
+
+
+def interference_cells(nb) -> list[tuple[int, str]]:
+    """(cell number, what was found) for each cell not of the course that holds such code."""
+    found = []
+    for index, cell in enumerate(nb.cells):
+        if cell.get("cell_type") != "code" or is_test_cell(cell):
+            continue
+        meta = (cell.get("metadata") or {}).get("nbgrader") or {}
+        if meta.get("locked") and not meta.get("solution"):
+            continue  # the course's own read-only cells (restored from the gradebook)
+        match = INTERFERENCE.search(cell.get("source", ""))
+        if match:
+            found.append((index + 1, match.group(0).strip(" =")))
+    return found
+
+
 def request_path(tmpdir: str) -> str:
     return os.path.join(tmpdir, f"cngrade-{secrets.token_hex(8)}.json")

@@ -378,6 +378,8 @@ class Worker:
                 notes.extend(notes_from_notebook(graded, run.get("stopped"),
                                                  run.get("exit_code"), kernel_log,
                                                  run.get("limit")))
+                notes.extend(note("interference", number, what=what[:40])
+                             for number, what in judging.interference_cells(graded))
         gb = gbmod.open_gradebook(self.db_url, self.course_id)
         try:
             if failed or not wout.exists():
