@@ -31,7 +31,7 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Float, Integer
 
-from . import judging, plain, sandbox
+from . import sandbox
 
 HERE = Path(__file__).resolve().parent
 
@@ -192,8 +192,6 @@ class KernelContext:
     forked: bool = False
     extra_env: dict = {}
     audit_path: str | None = None
-    judge: "judging.Judge | None" = None  # hidden tests run there, never in the kernel
-    judge_root: str | None = None  # the assignments' folders (the judge's working folder)
 
 
 CONTEXT = KernelContext()
@@ -351,10 +349,6 @@ class CohortExecute(Execute):
     def preprocess(self, nb, resources=None, km=None):
         self.stopped = None
         self._kept_chars = 0
-        self._private = False
-        if CONTEXT.judge is not None:
-            assignment = ((resources or {}).get("nbgrader") or {}).get("assignment", "")
-            CONTEXT.judge.reset(os.path.join(CONTEXT.judge_root or ".", assignment))
         self._deadline = (time.monotonic() + self.notebook_timeout
                           if self.notebook_timeout and self.notebook_timeout > 0 else None)
         name = ((resources or {}).get("nbgrader") or {}).get("notebook", "")
@@ -388,8 +382,6 @@ class CohortExecute(Execute):
             self._stop(index, NOTEBOOK_TIMEOUT, "", "notebook_timeout")
             return self.preprocess_cell(cell, resources, index)
         try:
-            if CONTEXT.judge is not None and judging.is_test_cell(cell):
-                return self._judge_cell(cell, resources, index)
             return super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
             cell.outputs = list(cell.get("outputs", [])) + [_error_output(
@@ -408,53 +400,10 @@ class CohortExecute(Execute):
             self._stop(index, "CellTimeoutError", "", reason)
             return cell, resources
 
-    # -- hidden tests: judged outside the kernel (judging.py) --------------------------------
-    def _judge_cell(self, cell, resources, index):
-        self._check_assign_resources(resources)
-        source = cell.source
-        names = judging.free_names(source)
-        values = self._ask_kernel("export", names, index)
-        if not isinstance(values, dict):
-            values = {}
-        values = {n: values.get(n, {"t": "missing"}) for n in names}
-
-        def call(name, args):
-            reply = self._ask_kernel("call", name, index, json.dumps(args, ensure_ascii=True))
-            return reply if isinstance(reply, dict) else {"failed": "カーネルから答えがありません"}
-
-        outputs = CONTEXT.judge.test(source, values, call)
-        cell.outputs = [NotebookNode(o) for o in outputs]
-        for out in cell.outputs:
-            if "data" in out:
-                out["data"] = NotebookNode(out["data"])
-                out["metadata"] = NotebookNode(out.get("metadata") or {})
-        visible = judging.visible_part(source)
-        if visible.strip():  # what the trainee's own run does there (later cells may need it)
-            self._run_private(visible, index, store_history=True)
-        return cell, self.resources
-
-    def _run_private(self, source: str, index: int, store_history: bool = False) -> list:
-        node = NotebookNode(cell_type="code", source=source, metadata=NotebookNode(),
-                            outputs=[], execution_count=None)
-        cell = self.nb.cells[index]
-        self._private = True
-        try:
-            self.execute_cell(node, index, store_history=store_history)
-        finally:
-            self._private = False
-            self.nb.cells[index] = cell  # nbclient puts the cell it ran in the notebook
-        return node.outputs
-
-    def _ask_kernel(self, kind: str, what, index: int, args_json: str | None = None):
-        tmpdir = (CONTEXT.extra_env or {}).get("TMPDIR") or "/tmp"
-        path = judging.request_path(tmpdir)
-        self._run_private(plain.kernel_request(kind, what, path, args_json), index)
-        return plain.read_reply(path)
-
     # -- keep the grader's memory bounded ---------------------------------------------------
     def output(self, outs, msg, display_id, cell_index):
         out = super().output(outs, msg, display_id, cell_index)
-        if out is None or self._private:
+        if out is None:
             return out
         size = _output_size(out)
         self._kept_chars += size

@@ -49,7 +49,6 @@ TEXTS = {
     "write_outside": "自分のフォルダの外に書き込み（採点用の一時コピー内のみ・削除済み）: {paths}",
     "output_truncated": "出力が多すぎるため省略（セル {cell}）",
     "answer_error": "解答セルがエラーで終了（セル {cell}: {ename}）",
-    "interference": "採点を妨げるコード（セル {cell}: {what}）",
     # grading
     "grading_error": "採点エラー: {message}",
     "no_submission": "ノートブックが提出されていません（0点）",

