@@ -25,7 +25,6 @@ import argparse
 import json
 import os
 import platform
-import signal
 import statistics
 import subprocess
 import sys
@@ -139,11 +138,7 @@ def measure(n: int) -> dict:
                     outputs.append((time.perf_counter() - t) * 1000)
                 browser.close()
         finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+            bs.stop_group(proc)
             log.close()
     return {"first_page_ms": first_page_ms, "upload_ms": upload_ms,
             "facts_to_co2": _stats(facts), "tick_to_roadmap": _stats(ticks), "excel_pdf": _stats(outputs)}

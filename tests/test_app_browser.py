@@ -85,12 +85,7 @@ def app(tmp_path_factory):
             yield {"base": base, "browser": browser, "out": out, "home": home, "before": before}
         finally:
             browser.close()
-            import signal
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+            bs.stop_group(proc)
             log.close()
 
 
